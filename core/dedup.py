@@ -1,0 +1,47 @@
+"""The default deduplication key: SHA-256 of a message's canonical bytes.
+
+Two dicts with the same content in a different key order produce the same key, since
+the canonical form sorts keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from redis_message_queue.core.errors import ConfigurationError
+
+
+def canonical_bytes(message: object) -> bytes:
+    """The bytes the default key hashes: UTF-8 of the str, or of the canonical JSON."""
+    if isinstance(message, str):
+        return message.encode("utf-8")
+    if isinstance(message, dict):
+        return json.dumps(message, sort_keys=True, allow_nan=False).encode("utf-8")
+    raise TypeError(f"message must be a str or dict, got {type(message).__name__}")
+
+
+def default_deduplication_key(message: object) -> str:
+    """SHA-256 hex digest of :func:`canonical_bytes`."""
+    return hashlib.sha256(canonical_bytes(message)).hexdigest()
+
+
+def require_deduplication_value(value: object) -> str:
+    """Check what a custom key function returned.
+
+    An empty value is refused: its marker key would be the bare prefix, shared by
+    every message, and would suppress every later publish.
+
+    Raises:
+        TypeError: The value is not a str.
+        ConfigurationError: The value is empty.
+    """
+    if not isinstance(value, str):
+        raise TypeError(
+            f"get_deduplication_key must return a str, got {type(value).__name__}"
+        )
+    if not value:
+        raise ConfigurationError(
+            "get_deduplication_key returned an empty string", operation="publish"
+        )
+    return value

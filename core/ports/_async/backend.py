@@ -1,0 +1,123 @@
+"""The backend port: what a storage adapter must do for a queue.
+
+Every method works on one queue, named by its :class:`QueueKeyManager`. A method is
+atomic: either all of its effect happens or none does, even with many clients. A
+backend may raise its own transport errors; the runtime treats any exception as
+"the outcome is unknown".
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from redis_message_queue.core.envelope import MessageData
+from redis_message_queue.core.keys import QueueKeyManager
+from redis_message_queue.core.ports.types import (
+    Capability,
+    ClaimOptions,
+    ClaimResult,
+    Publication,
+    PublishOptions,
+    PublishResult,
+    QueueDepths,
+    Settlement,
+)
+
+
+class AsyncBackend(abc.ABC):
+    """Storage for queues. Subclass it and implement the abstract methods."""
+
+    capabilities: frozenset[Capability] = frozenset()
+    """The optional abilities this backend has."""
+
+    decode_responses: bool = False
+    """Whether stored values come back as ``str`` (True) or ``bytes`` (False)."""
+
+    @abc.abstractmethod
+    async def publish(
+        self,
+        queue: QueueKeyManager,
+        publications: Sequence[Publication],
+        options: PublishOptions,
+    ) -> PublishResult:
+        """Push messages onto ``pending``, skipping those with a live dedup marker.
+
+        Pre: ``publications`` is non-empty; each ``stored`` is a fresh envelope.
+        Post: for each publication, in order, a dedup marker (if given) is created
+        with ``options.dedup_ttl_seconds`` and the message is pushed at the new end
+        of ``pending``, or, when its marker already existed, nothing happens for it.
+        Duplicates within one call: the first one wins.
+        Atomicity: the whole call is one step. If the cap refuses, nothing is
+        written; with ``DROP_OLDEST`` the oldest pending elements are removed first
+        and returned in ``dropped``.
+
+        Raises:
+            QueueBackpressureError: ``pending`` plus the new messages would exceed
+                ``options.max_pending_length`` and the policy refuses.
+        """
+
+    @abc.abstractmethod
+    async def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+        """Take back expired leases, then take the oldest pending messages.
+
+        Post: first, up to ``options.reclaim_limit`` messages whose lease deadline
+        has passed leave ``processing`` and go back to the claim end of ``pending``
+        (earliest deadline claimed first). Then up to ``options.max_messages``
+        messages are taken from the old end of ``pending``; each one's delivery
+        count goes up by one; one whose count exceeds ``max_delivery_count`` has
+        its payload pushed onto the dead-letter list and is not delivered (the
+        claim goes on with the next). Each delivered message gets a fresh, unique
+        lease token and, with ``lease_ms``, a deadline of now + ``lease_ms``.
+        Never blocks. Returns an empty ``claims`` when nothing is pending.
+        Atomicity: one step; no message is ever outside every list.
+        """
+
+    @abc.abstractmethod
+    async def settle(self, queue: QueueKeyManager, settlement: Settlement) -> bool:
+        """End a delivery: acknowledge or fail the claimed message.
+
+        Post: if ``settlement.lease_token`` still holds the message, the message
+        leaves ``processing``, its lease and delivery count are forgotten, and its
+        payload is pushed onto ``history_key`` (trimmed to ``history_limit``) when
+        given; returns True. If the token no longer holds it (the lease expired and
+        the message was taken back), nothing changes and it returns False.
+        Atomicity: one step.
+        """
+
+    @abc.abstractmethod
+    async def renew(
+        self,
+        queue: QueueKeyManager,
+        stored: MessageData,
+        lease_token: str,
+        lease_ms: int,
+    ) -> bool:
+        """Extend a lease to now + ``lease_ms``.
+
+        Post: True if ``lease_token`` still holds the message and its deadline moved;
+        False, with nothing changed, otherwise.
+        """
+
+    @abc.abstractmethod
+    async def depths(self, queue: QueueKeyManager) -> QueueDepths:
+        """Count the entries in each part of the queue."""
+
+    async def wait_for_messages(
+        self, queue: QueueKeyManager, timeout_seconds: float
+    ) -> bool:
+        """Wait until ``pending`` may hold a message, at most ``timeout_seconds``.
+
+        Spurious wake-ups are allowed; the caller claims and waits again. A
+        backend without :attr:`Capability.BLOCKING_WAIT` returns False at once and
+        the runtime paces its polling itself.
+
+        Returns:
+            True if the wait ended because a message may be there.
+        """
+        del queue, timeout_seconds
+        return False
+
+    async def close(self) -> None:
+        """Release what the backend holds open. The default holds nothing."""
+        return
