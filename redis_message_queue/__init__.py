@@ -1,0 +1,1 @@
+"""Reliable message queues on Redis-protocol servers."""
