@@ -118,7 +118,8 @@ class ClaimResult:
     Attributes:
         claims: The messages now held by the caller, oldest first.
         reclaimed: Stored values whose lease had expired, put back on ``pending``.
-        dead_lettered: Payloads moved to the dead-letter list in this step.
+        dead_lettered: Stored values (as taken from ``pending``) whose payloads
+            were moved to the dead-letter list in this step.
         next_expiry_ms: Milliseconds until the earliest live lease expires, or
             ``None`` when no lease is held; lets an idle consumer wake in time.
     """

@@ -1,0 +1,109 @@
+"""Which client objects a queue accepts, and the backend that drives each.
+
+A queue shares its client across threads and, after a fork, must not share a socket
+with its parent. So pipelines, Sentinel managers and single-connection clients are
+refused with a message that says what to pass instead.
+"""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio
+import redis.asyncio.client
+import redis.client
+import redis.sentinel
+import valkey
+import valkey.asyncio
+import valkey.asyncio.client
+import valkey.client
+import valkey.sentinel
+
+from redis_message_queue.adapters.redis._async.backend import AsyncRedisBackend
+from redis_message_queue.adapters.redis._sync.backend import SyncRedisBackend
+from redis_message_queue.core.errors import ConfigurationError
+
+_SYNC_CLIENTS = (redis.Redis, valkey.Valkey)
+_ASYNC_CLIENTS = (redis.asyncio.Redis, valkey.asyncio.Valkey)
+_PIPELINES = (
+    redis.client.Pipeline,
+    redis.asyncio.client.Pipeline,
+    valkey.client.Pipeline,
+    valkey.asyncio.client.Pipeline,
+)
+_SENTINELS = (
+    redis.sentinel.Sentinel,
+    redis.asyncio.Sentinel,
+    valkey.sentinel.Sentinel,
+    valkey.asyncio.Sentinel,
+)
+_CLUSTERS = (redis.RedisCluster, redis.asyncio.RedisCluster)
+
+
+def sync_backend_for_client(client: object) -> SyncRedisBackend:
+    """The backend for a sync client.
+
+    Raises:
+        TypeError: ``client`` is not a usable sync Redis or Valkey client.
+        ConfigurationError: ``client`` is a cluster client (not supported yet).
+    """
+    _refuse_unusable(client)
+    if isinstance(client, _ASYNC_CLIENTS):
+        raise TypeError(
+            "the sync queue needs a sync client (redis.Redis or valkey.Valkey); "
+            "use redis_message_queue.asyncio for an asyncio client"
+        )
+    if not isinstance(client, _SYNC_CLIENTS):
+        raise TypeError(
+            "'client' must be a redis.Redis or valkey.Valkey, got "
+            f"{type(client).__name__}"
+        )
+    _refuse_single_connection(client)
+    return SyncRedisBackend(client)
+
+
+def async_backend_for_client(client: object) -> AsyncRedisBackend:
+    """The backend for an asyncio client.
+
+    Raises:
+        TypeError: ``client`` is not a usable asyncio Redis or Valkey client.
+        ConfigurationError: ``client`` is a cluster client (not supported yet).
+    """
+    _refuse_unusable(client)
+    if isinstance(client, _SYNC_CLIENTS):
+        raise TypeError(
+            "the asyncio queue needs an asyncio client (redis.asyncio.Redis or "
+            "valkey.asyncio.Valkey); use redis_message_queue for a sync client"
+        )
+    if not isinstance(client, _ASYNC_CLIENTS):
+        raise TypeError(
+            "'client' must be a redis.asyncio.Redis or valkey.asyncio.Valkey, got "
+            f"{type(client).__name__}"
+        )
+    _refuse_single_connection(client)
+    return AsyncRedisBackend(client)
+
+
+def _refuse_unusable(client: object) -> None:
+    if isinstance(client, _PIPELINES):
+        raise TypeError(
+            "'client' is a pipeline; pass the client the pipeline came from"
+        )
+    if isinstance(client, _SENTINELS):
+        raise TypeError(
+            "'client' is a Sentinel manager; pass sentinel.master_for(name) instead"
+        )
+    if isinstance(client, _CLUSTERS):
+        raise ConfigurationError(
+            "cluster clients are not supported by this version; see "
+            "docs/known-limitations.md"
+        )
+
+
+def _refuse_single_connection(client: object) -> None:
+    # A client built with single_connection_client=True pins one socket; sharing it
+    # across threads or a fork interleaves replies.
+    if getattr(client, "connection", None) is not None:
+        raise TypeError(
+            "'client' was built with single_connection_client=True; a queue needs a "
+            "client with a connection pool"
+        )

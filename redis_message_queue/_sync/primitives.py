@@ -1,0 +1,69 @@
+"""What truly differs between the asyncio and the sync queue, written for threads.
+
+The asyncio twin ``redis_message_queue/_async/primitives.py`` has the same names;
+everything else in ``_sync`` is generated from the asyncio source.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis_message_queue.core.ports import SyncBackend
+
+IS_ASYNC = False
+"""Whether this is the asyncio flavour (decides which callables fit)."""
+
+monotonic = time.monotonic
+
+
+def sleep(seconds: float) -> None:
+    """Pause the current thread."""
+    time.sleep(seconds)
+
+
+def call_user_function(function: Callable[..., Any], *arguments: Any) -> Any:
+    """Call a user function on the sync queue and return its result.
+
+    Raises:
+        TypeError: It returned an awaitable, which the sync queue can never await
+            (the awaitable is closed first so that it leaves no warning behind).
+    """
+    result = function(*arguments)
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        raise TypeError(
+            f"{getattr(function, '__name__', function)!r} returned an awaitable; "
+            "the sync queue needs a regular function"
+        )
+    return result
+
+
+def backend_for_client(client: object) -> SyncBackend:
+    """Choose the backend that drives ``client``.
+
+    Raises:
+        TypeError: ``client`` is not a sync client this queue can use.
+    """
+    from redis_message_queue.adapters.redis.connections import (  # noqa: PLC0415
+        sync_backend_for_client,
+    )
+
+    return sync_backend_for_client(client)
+
+
+def require_backend(backend: object) -> SyncBackend:
+    """Check that ``backend`` implements the sync port.
+
+    Raises:
+        TypeError: It is not a :class:`SyncBackend`.
+    """
+    if not isinstance(backend, SyncBackend):
+        raise TypeError(
+            f"the sync queue needs a SyncBackend, got {type(backend).__name__}"
+        )
+    return backend

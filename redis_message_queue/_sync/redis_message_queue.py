@@ -1,0 +1,482 @@
+# Generated from the asyncio source by tools/unasync_sources.py; do not edit.
+"""The queue users hold: publish messages, process them one delivery at a time.
+
+This module is the asyncio source; the sync queue is generated from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from redis_message_queue._sync import primitives
+from redis_message_queue._sync.claiming import Claimer
+from redis_message_queue._sync.emitter import EventEmitter
+from redis_message_queue.core import envelope, payload
+from redis_message_queue.core.dedup import (
+    default_deduplication_key,
+    require_deduplication_value,
+)
+from redis_message_queue.core.envelope import MessageData
+from redis_message_queue.core.errors import (
+    CleanupFailedError,
+    ConfigurationError,
+    QueueBackpressureError,
+)
+from redis_message_queue.core.events import EventOperation, EventOutcome
+from redis_message_queue.core.keys import DEFAULT_KEY_SEPARATOR, QueueKeyManager
+from redis_message_queue.core.ports import (
+    Claim,
+    ClaimOptions,
+    Outcome,
+    Publication,
+    PublishOptions,
+    PublishResult,
+    Settlement,
+    SyncBackend,
+)
+from redis_message_queue.core.settings import (
+    DEFAULT_BLOCK_TIMEOUT_SECONDS,
+    DEFAULT_HISTORY_LENGTH,
+    DEFAULT_MAX_DELIVERY_COUNT,
+    DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+    OverloadPolicy,
+    QueueSettings,
+    validate_queue_arguments,
+)
+from redis_message_queue.core.stats import QueueStats
+
+logger = logging.getLogger(__name__)
+
+_LEAVE_IN_PROCESSING = (KeyboardInterrupt, SystemExit, GeneratorExit)
+_BLOCK_FIRST_PAUSE_SECONDS = 0.005
+_BLOCK_LONGEST_PAUSE_SECONDS = 0.1
+
+
+class RedisMessageQueue:
+    """A reliable queue: deduplicated publishes, leased deliveries, dead letters.
+
+    Args:
+        name: The queue's name; every server key of the queue starts with it.
+        gateway: A custom gateway (the 6.0.0 extension point).
+        client: A Redis or Valkey client of this queue's flavour.
+        backend: A storage backend, for example the in-memory one for unit tests.
+        deduplication: Suppress a publish whose dedup key was seen within the
+            dedup window (one hour).
+        enable_completed_queue: Keep payloads of acknowledged messages.
+        enable_failed_queue: Keep payloads of messages whose handler raised.
+        visibility_timeout_seconds: Lease length; an unsettled message comes back
+            after it. ``None`` disables leases (a crashed consumer's message stays).
+        heartbeat_interval_seconds: Renew the lease this often while the handler
+            runs; less than half the visibility timeout.
+        max_completed_length: Keep at most this many completed payloads.
+        max_failed_length: Keep at most this many failed payloads.
+        max_delivery_count: Deliveries before a message goes to the dead-letter
+            list.
+        max_pending_length: Cap on waiting messages; ``None`` for no cap.
+        pending_overload_policy: ``"raise"``, ``"drop_oldest"`` or ``"block"``.
+        pending_overload_block_timeout_seconds: How long ``"block"`` waits.
+        key_separator: Text between the name and each key's role.
+        get_deduplication_key: Computes the dedup value of a message; ``None``
+            uses the stored text itself.
+        interrupt: A graceful interrupt handler that stops waiting consumers.
+        on_heartbeat_failure: Called once when a heartbeat loses its lease.
+        on_event: Receives a :class:`QueueEvent` for each operation.
+        max_payload_bytes: Refuse larger payloads before any I/O.
+        max_payload_depth: Refuse dicts nested deeper before any I/O.
+
+    Raises:
+        TypeError: An argument has the wrong type.
+        ConfigurationError: An argument has a wrong value or arguments conflict.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        gateway: object = None,
+        client: object = None,
+        backend: object = None,
+        deduplication: bool = True,
+        enable_completed_queue: bool = False,
+        enable_failed_queue: bool = False,
+        visibility_timeout_seconds: int | None = DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+        heartbeat_interval_seconds: float | None = None,
+        max_completed_length: int | None = DEFAULT_HISTORY_LENGTH,
+        max_failed_length: int | None = DEFAULT_HISTORY_LENGTH,
+        max_delivery_count: int | None = DEFAULT_MAX_DELIVERY_COUNT,
+        max_pending_length: int | None = None,
+        pending_overload_policy: str = "raise",
+        pending_overload_block_timeout_seconds: float = DEFAULT_BLOCK_TIMEOUT_SECONDS,
+        key_separator: str = DEFAULT_KEY_SEPARATOR,
+        get_deduplication_key: Callable[[Any], Any] | None = (
+            default_deduplication_key
+        ),
+        interrupt: object = None,
+        on_heartbeat_failure: Callable[[], Any] | None = None,
+        on_event: Callable[..., Any] | None = None,
+        max_payload_bytes: int | None = None,
+        max_payload_depth: int | None = None,
+    ) -> None:
+        self._settings: QueueSettings = validate_queue_arguments(
+            name,
+            asynchronous=primitives.IS_ASYNC,
+            key_separator=key_separator,
+            deduplication=deduplication,
+            enable_completed_queue=enable_completed_queue,
+            enable_failed_queue=enable_failed_queue,
+            visibility_timeout_seconds=visibility_timeout_seconds,
+            heartbeat_interval_seconds=heartbeat_interval_seconds,
+            max_completed_length=max_completed_length,
+            max_failed_length=max_failed_length,
+            max_delivery_count=max_delivery_count,
+            max_pending_length=max_pending_length,
+            pending_overload_policy=pending_overload_policy,
+            pending_overload_block_timeout_seconds=(
+                pending_overload_block_timeout_seconds
+            ),
+            get_deduplication_key=get_deduplication_key,
+            on_heartbeat_failure=on_heartbeat_failure,
+            on_event=on_event,
+            max_payload_bytes=max_payload_bytes,
+            max_payload_depth=max_payload_depth,
+        )
+        self._backend = _choose_backend(gateway=gateway, client=client, backend=backend)
+        self.key = QueueKeyManager(self._settings.name, self._settings.key_separator)
+        self._emitter = EventEmitter(self._settings.name, on_event)
+        self._claimer = Claimer(
+            self._backend, self.key, self._claim_options(), self._emitter
+        )
+        self._draining = False
+
+    # -- publishing ---------------------------------------------------------------
+
+    def publish(self, message: str | dict[str, Any]) -> bool:
+        """Publish one message.
+
+        Args:
+            message: A str, or a dict with str keys (stored as canonical JSON).
+
+        Returns:
+            True if the message was enqueued, False if deduplication suppressed it.
+
+        Raises:
+            TypeError: The message or a top-level key has the wrong type.
+            ValueError: The dict holds NaN or an infinity, or the text is not valid
+                Unicode.
+            QueueBackpressureError: The queue is full and the policy refused.
+        """
+        text = payload.serialize(message)
+        payload.check_limits(
+            message,
+            text,
+            max_bytes=self._settings.max_payload_bytes,
+            max_depth=self._settings.max_payload_depth,
+        )
+        dedup_key = self._deduplication_key(message, text)
+        stored = envelope.encode(text)
+        message_id = envelope.decode(stored).message_id
+
+        started = time.perf_counter()
+        try:
+            result = self._publish_with_policy(
+                Publication(stored=stored, dedup_key=dedup_key)
+            )
+        except Exception as exc:
+            self._emitter.emit(
+                EventOperation.PUBLISH,
+                EventOutcome.FAILURE,
+                error=exc,
+                started=started,
+                message_id=message_id,
+            )
+            raise
+
+        enqueued = result.enqueued[0]
+        self._report_publish(enqueued, message_id, started)
+        return enqueued
+
+    def _deduplication_key(self, message: object, text: str) -> str | None:
+        if not self._settings.deduplication:
+            return None
+        function = self._settings.get_deduplication_key
+        if function is None:
+            return self.key.deduplication(text)
+
+        value = primitives.call_user_function(function, message)
+        return self.key.deduplication(require_deduplication_value(value))
+
+    def _publish_with_policy(self, publication: Publication) -> PublishResult:
+        options = self._publish_options()
+        if self._settings.pending_overload_policy is not OverloadPolicy.BLOCK:
+            return self._backend.publish(self.key, [publication], options)
+
+        deadline = (
+            primitives.monotonic()
+            + self._settings.pending_overload_block_timeout_seconds
+        )
+        pause = _BLOCK_FIRST_PAUSE_SECONDS
+        while True:
+            try:
+                return self._backend.publish(self.key, [publication], options)
+            except QueueBackpressureError:
+                remaining = deadline - primitives.monotonic()
+                if remaining <= 0:
+                    raise
+            # Jitter keeps blocked producers from retrying in lockstep.
+            jittered = pause * random.uniform(0.5, 1.5)  # noqa: S311 - not security
+            primitives.sleep(min(remaining, jittered))
+            pause = min(pause * 2, _BLOCK_LONGEST_PAUSE_SECONDS)
+
+    def _report_publish(
+        self, enqueued: bool, message_id: str | None, started: float
+    ) -> None:
+        if enqueued:
+            operation, outcome = EventOperation.PUBLISH, EventOutcome.SUCCESS
+        else:
+            operation, outcome = EventOperation.PUBLISH_DEDUP_HIT, EventOutcome.SKIPPED
+        self._emitter.emit(operation, outcome, started=started, message_id=message_id)
+
+    # -- consuming ----------------------------------------------------------------
+
+    @contextmanager
+    def process_message(self) -> Iterator[MessageData | None]:
+        """Claim one message and settle it when the ``with`` block ends.
+
+        Yields the payload (``bytes``, or ``str`` when the client decodes
+        responses), or ``None`` when nothing arrived within the wait. A block that
+        ends normally acknowledges the message; one that raises an exception fails
+        it (moved to the failed list when enabled) and the exception propagates.
+        ``KeyboardInterrupt``, ``SystemExit`` and ``GeneratorExit`` leave the
+        message claimed, so its lease brings it back later.
+        """
+        claim = self._next_claim()
+        if claim is None:
+            yield None
+            return
+
+        message = envelope.decode(claim.stored)
+        try:
+            yield message.payload
+        except _LEAVE_IN_PROCESSING:
+            logger.warning(
+                "handler interrupted on queue %s; message %s stays claimed",
+                self._settings.name,
+                message.message_id,
+            )
+            raise
+        except Exception as handler_error:
+            self._fail(claim, message, handler_error)
+            raise
+        else:
+            self._acknowledge(claim, message)
+
+    def _next_claim(self) -> Claim | None:
+        if self._draining:
+            self._emitter.emit(EventOperation.CLAIM_EMPTY, EventOutcome.SKIPPED)
+            return None
+
+        started = time.perf_counter()
+        claims = self._claimer.next_claims(self._settings.wait_seconds)
+        if not claims:
+            self._emitter.emit(EventOperation.CLAIM_EMPTY, EventOutcome.SKIPPED)
+            return None
+
+        claim = claims[0]
+        self._emitter.emit(
+            EventOperation.CLAIM,
+            EventOutcome.SUCCESS,
+            started=started,
+            lease_token=claim.lease_token,
+            message_id=envelope.decode(claim.stored).message_id,
+            delivery_count=claim.delivery_count,
+        )
+        return claim
+
+    def _acknowledge(self, claim: Claim, message: envelope.Envelope) -> None:
+        keep = self._settings.enable_completed_queue
+        settlement = Settlement(
+            stored=claim.stored,
+            lease_token=claim.lease_token,
+            outcome=Outcome.ACK,
+            history_key=self.key.completed if keep else None,
+            history_payload=message.payload if keep else None,
+            history_limit=self._settings.max_completed_length,
+        )
+        settled = self._settle(settlement, message)
+        if keep:
+            self._emitter.emit(
+                EventOperation.COMPLETED,
+                EventOutcome.SUCCESS if settled else EventOutcome.SKIPPED,
+                message_id=message.message_id,
+                destination_queue=self.key.completed,
+            )
+        self._report_settled(EventOperation.ACK, settled, claim, message)
+
+    def _fail(
+        self, claim: Claim, message: envelope.Envelope, handler_error: Exception
+    ) -> None:
+        keep = self._settings.enable_failed_queue
+        logger.error(
+            "handler failed on queue %s for message %s",
+            self._settings.name,
+            message.message_id,
+            exc_info=handler_error,
+        )
+        self._emitter.emit(
+            EventOperation.FAILED,
+            EventOutcome.FAILURE,
+            error=handler_error,
+            message_id=message.message_id,
+            destination_queue=self.key.failed if keep else None,
+        )
+        settlement = Settlement(
+            stored=claim.stored,
+            lease_token=claim.lease_token,
+            outcome=Outcome.NACK,
+            history_key=self.key.failed if keep else None,
+            history_payload=message.payload if keep else None,
+            history_limit=self._settings.max_failed_length,
+        )
+        try:
+            settled = self._settle(settlement, message)
+        except CleanupFailedError:
+            # The handler's exception is the one the caller needs to see.
+            return
+        self._report_settled(EventOperation.NACK, settled, claim, message)
+
+    def _settle(self, settlement: Settlement, message: envelope.Envelope) -> bool:
+        started = time.perf_counter()
+        try:
+            return self._backend.settle(self.key, settlement)
+        except Exception as exc:
+            self._emitter.emit(
+                EventOperation.CLEANUP_FAILED,
+                EventOutcome.FAILURE,
+                error=exc,
+                started=started,
+                message_id=message.message_id,
+            )
+            logger.warning(
+                "could not settle message %s on queue %s; its lease will bring it back",
+                message.message_id,
+                self._settings.name,
+                exc_info=exc,
+            )
+            raise CleanupFailedError(
+                f"settling the message failed: {exc}",
+                queue=self._settings.name,
+                message_id=message.message_id,
+                operation=settlement.outcome.value,
+            ) from exc
+
+    def _report_settled(
+        self,
+        operation: EventOperation,
+        settled: bool,
+        claim: Claim,
+        message: envelope.Envelope,
+    ) -> None:
+        outcome = EventOutcome.SUCCESS if settled else EventOutcome.SKIPPED
+        self._emitter.emit(
+            operation,
+            outcome,
+            lease_token=claim.lease_token,
+            message_id=message.message_id,
+        )
+        if settled:
+            return
+
+        stale = (
+            EventOperation.STALE_LEASE_ACK
+            if operation is EventOperation.ACK
+            else EventOperation.STALE_LEASE_NACK
+        )
+        self._emitter.emit(
+            stale,
+            EventOutcome.SKIPPED,
+            lease_token=claim.lease_token,
+            message_id=message.message_id,
+        )
+        detail = (
+            f"the lease on message {message.message_id} of queue "
+            f"{self._settings.name!r} was lost before {operation.value}; another "
+            "consumer holds it now, so this result was not recorded"
+        )
+        logger.warning("%s", detail)
+        warnings.warn(detail, RuntimeWarning, stacklevel=4)
+
+    # -- inspection and shutdown --------------------------------------------------
+
+    def stats(self) -> QueueStats:
+        """Count the messages in each part of the queue."""
+        depths = self._backend.depths(self.key)
+        return QueueStats.from_depths(
+            depths,
+            completed_enabled=self._settings.enable_completed_queue,
+            failed_enabled=self._settings.enable_failed_queue,
+        )
+
+    @property
+    def is_draining(self) -> bool:
+        """Whether :meth:`drain` was called: no new deliveries start."""
+        return self._draining
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Stop starting deliveries; later ``process_message()`` calls yield None.
+
+        Args:
+            timeout: Seconds to wait for outstanding work (``None``: no bound).
+
+        Returns:
+            True when nothing the queue started is left unresolved.
+        """
+        _check_timeout(timeout)
+        self._draining = True
+        return True
+
+    # -- construction helpers -----------------------------------------------------
+
+    def _claim_options(self) -> ClaimOptions:
+        return ClaimOptions(
+            max_messages=1,
+            lease_ms=self._settings.lease_ms,
+            max_delivery_count=self._settings.max_delivery_count,
+        )
+
+    def _publish_options(self) -> PublishOptions:
+        return PublishOptions(
+            dedup_ttl_seconds=self._settings.deduplication_ttl_seconds,
+            max_pending_length=self._settings.max_pending_length,
+            overload_policy=self._settings.pending_overload_policy,
+        )
+
+
+def _choose_backend(*, gateway: object, client: object, backend: object) -> SyncBackend:
+    candidates = {"gateway": gateway, "client": client, "backend": backend}
+    given = [label for label, value in candidates.items() if value is not None]
+    if not given:
+        raise ConfigurationError("Either 'client' or 'gateway' must be provided")
+    if len(given) > 1:
+        raise ConfigurationError(
+            f"give only one of 'client', 'gateway' or 'backend', got {given}"
+        )
+    if backend is not None:
+        return primitives.require_backend(backend)
+    if client is not None:
+        return primitives.backend_for_client(client)
+    raise ConfigurationError("custom gateways are not supported by this version yet")
+
+
+def _check_timeout(timeout: object) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"'timeout' must be a number or None, got {timeout!r}")
+    if timeout < 0:
+        raise ConfigurationError(f"'timeout' must be >= 0, got {timeout!r}")
