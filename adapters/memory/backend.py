@@ -31,17 +31,7 @@ from redis_message_queue.core.ports import (
 
 
 class _MemoryBackendBase:
-    """What both flavours share: the store, the clock and the capabilities.
-
-    Args:
-        store: The store to share with other backends; a new one if omitted.
-        clock: The clock of a new store; give it to the store instead when
-            passing one.
-        decode_responses: Hand values out as ``str`` rather than ``bytes``.
-
-    Raises:
-        ConfigurationError: ``clock`` differs from the given store's clock.
-    """
+    """What both flavours share: the store, the clock and the capabilities."""
 
     capabilities: frozenset[Capability]
     decode_responses: bool
@@ -71,7 +61,20 @@ class _MemoryBackendBase:
 
 
 class SyncMemoryBackend(_MemoryBackendBase, SyncBackend):
-    """The in-memory backend for threads; see :class:`_MemoryBackendBase`."""
+    """The in-memory backend for threads: the port on a :class:`MemoryStore`.
+
+    Args:
+        store: The store to share with other backends (a producer and a consumer
+            in one test, say); a new one if omitted.
+        clock: The clock of a new store. A :class:`ManualClock` lets tests move
+            time and adds :attr:`Capability.MANUAL_CLOCK`. When passing a store,
+            give the clock to the store instead.
+        decode_responses: Hand values out as ``str`` rather than ``bytes``, as a
+            Redis client with the same option does.
+
+    Raises:
+        ConfigurationError: ``clock`` differs from the given store's clock.
+    """
 
     def publish(
         self,
@@ -129,7 +132,20 @@ class SyncMemoryBackend(_MemoryBackendBase, SyncBackend):
 
 
 class AsyncMemoryBackend(_MemoryBackendBase, AsyncBackend):
-    """The in-memory backend for asyncio; see :class:`_MemoryBackendBase`."""
+    """The in-memory backend for asyncio: the port on a :class:`MemoryStore`.
+
+    Args:
+        store: The store to share with other backends (a producer and a consumer
+            in one test, say); a new one if omitted.
+        clock: The clock of a new store. A :class:`ManualClock` lets tests move
+            time and adds :attr:`Capability.MANUAL_CLOCK`. When passing a store,
+            give the clock to the store instead.
+        decode_responses: Hand values out as ``str`` rather than ``bytes``, as a
+            Redis client with the same option does.
+
+    Raises:
+        ConfigurationError: ``clock`` differs from the given store's clock.
+    """
 
     async def publish(
         self,

@@ -168,9 +168,10 @@ class MemoryStore:
 
         excess = overflow(len(pending), incoming, cap)
         dropped = [pending.pop() for _ in range(excess)]
+        # A dropped message never comes back, so nothing else would clear its count.
         for record in dropped:
             self._forget_count(queue, record)
-        logger.debug("dropped %d oldest messages from %s", excess, queue.pending)
+        logger.debug("dropped %d oldest messages of %s", excess, queue.queue_name)
         return [record.value for record in dropped]
 
     def _enqueue(
@@ -240,7 +241,7 @@ class MemoryStore:
             pending.append(record)
 
         if records:
-            logger.debug("reclaimed %d expired leases on %s", len(records), queue)
+            logger.debug("reclaimed %d leases on %s", len(records), queue.queue_name)
         return [record.value for record in records]
 
     def _take(
@@ -273,7 +274,7 @@ class MemoryStore:
 
         payload = _as_bytes(decode(record.value).payload)
         self._lists[queue.dead_letter].appendleft(payload)
-        logger.debug("dead-lettered a message of %s", queue.pending)
+        logger.debug("dead-lettered a message of %s", queue.queue_name)
         return record.value
 
     def _lease(
