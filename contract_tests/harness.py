@@ -10,7 +10,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Coroutine, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from redis_message_queue.core.clock import ManualClock
 from redis_message_queue.core.envelope import MessageData
@@ -50,8 +50,8 @@ class PortDriver:
 
     def _call(self, result: T | Coroutine[Any, Any, T]) -> T:
         if asyncio.iscoroutine(result):
-            return self._runner.run(result)
-        return result  # type: ignore[return-value]
+            return cast(T, self._runner.run(result))
+        return cast(T, result)
 
     def publish(
         self,

@@ -517,8 +517,8 @@ class BackendContract:
         """R20: through claims, crashes and settles, no message is lost or doubled."""
         _publish_texts(port, keys, *[f"m{i}" for i in range(10)])
         held = port.claim(keys, ClaimOptions(max_messages=6, lease_ms=LEASE_MS))
-        for claim in held.claims[:3]:
-            assert _ack(port, keys, claim)
+        for finished in held.claims[:3]:
+            assert _ack(port, keys, finished)
         time_control.advance(PAST_LEASE_SECONDS)
 
         depths = port.depths(keys)

@@ -88,6 +88,7 @@ def validate_queue_arguments(
     on_event: object = None,
     max_payload_bytes: object = None,
     max_payload_depth: object = None,
+    message_wait_interval_seconds: object = None,
 ) -> QueueSettings:
     """Check the queue constructor's arguments and freeze them.
 
@@ -144,7 +145,7 @@ def validate_queue_arguments(
         "on_heartbeat_failure", on_heartbeat_failure, asynchronous=asynchronous
     )
     validation.optional_callable(
-        "on_event", on_event, asynchronous=asynchronous, async_allowed=True
+        "on_event", on_event, asynchronous=asynchronous, async_required=True
     )
     heartbeat = _heartbeat_interval(
         heartbeat_interval_seconds, visibility, on_heartbeat_failure
@@ -176,6 +177,7 @@ def validate_queue_arguments(
         max_payload_depth=validation.optional_positive_int(
             "max_payload_depth", max_payload_depth
         ),
+        wait_seconds=_wait_seconds(message_wait_interval_seconds),
     )
 
 
@@ -185,6 +187,12 @@ def _history_length(name: str, value: object, enabled: bool) -> int | None:
         flag = name.replace("max_", "enable_").replace("_length", "_queue")
         raise ConfigurationError(f"'{name}' is set but '{flag}' is False")
     return length
+
+
+def _wait_seconds(value: object) -> float:
+    if value is None:
+        return DEFAULT_WAIT_SECONDS
+    return validation.finite_number("message_wait_interval_seconds", value)
 
 
 def _overload_policy(value: object) -> OverloadPolicy:

@@ -79,11 +79,12 @@ def text_without_control_characters(name: str, value: object) -> str:
 
 
 def optional_callable(
-    name: str, value: object, *, asynchronous: bool, async_allowed: bool = True
+    name: str, value: object, *, asynchronous: bool, async_required: bool = False
 ) -> Callable[..., object] | None:
     """Accept ``None`` or a callable that suits the queue's flavour.
 
-    A sync queue refuses coroutine functions: it could never await them.
+    A sync queue refuses coroutine functions: it could never await them. With
+    ``async_required``, the asyncio queue accepts only coroutine functions.
     """
     if value is None:
         return None
@@ -91,7 +92,7 @@ def optional_callable(
         raise TypeError(f"'{name}' must be callable, got {type(value).__name__}")
     if not asynchronous and is_async_callable(value):
         raise TypeError(f"'{name}' must be a regular function on the sync queue")
-    if asynchronous and not async_allowed and not is_async_callable(value):
+    if asynchronous and async_required and not is_async_callable(value):
         raise TypeError(f"'{name}' must be an async function on the asyncio queue")
     return value
 

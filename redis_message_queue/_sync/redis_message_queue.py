@@ -89,6 +89,8 @@ class RedisMessageQueue:
         on_event: Receives a :class:`QueueEvent` for each operation.
         max_payload_bytes: Refuse larger payloads before any I/O.
         max_payload_depth: Refuse dicts nested deeper before any I/O.
+        message_wait_interval_seconds: How long ``process_message()`` waits for a
+            message before yielding ``None`` (default 5; 0 claims once).
 
     Raises:
         TypeError: An argument has the wrong type.
@@ -122,6 +124,7 @@ class RedisMessageQueue:
         on_event: Callable[..., Any] | None = None,
         max_payload_bytes: int | None = None,
         max_payload_depth: int | None = None,
+        message_wait_interval_seconds: float | None = None,
     ) -> None:
         self._settings: QueueSettings = validate_queue_arguments(
             name,
@@ -145,6 +148,7 @@ class RedisMessageQueue:
             on_event=on_event,
             max_payload_bytes=max_payload_bytes,
             max_payload_depth=max_payload_depth,
+            message_wait_interval_seconds=message_wait_interval_seconds,
         )
         self._backend = _choose_backend(gateway=gateway, client=client, backend=backend)
         self.key = QueueKeyManager(self._settings.name, self._settings.key_separator)

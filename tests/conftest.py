@@ -1,0 +1,50 @@
+"""Servers shared by the whole test session: one per flavour found on this machine.
+
+Tests start their own servers on free loopback ports and never use a server they did
+not start. ``RMQ_TEST_FLAVOURS=valkey`` limits the run to some flavours.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from redis_message_queue.local_server import (
+    LocalServer,
+    ServerFlavour,
+    available_flavours,
+)
+
+
+def _flavours() -> list[ServerFlavour]:
+    wanted = os.environ.get("RMQ_TEST_FLAVOURS")
+    found = available_flavours()
+    if not wanted:
+        return found
+    return [flavour for flavour in found if flavour in wanted.split(",")]
+
+
+SERVER_FLAVOURS = _flavours()
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[dict[ServerFlavour, LocalServer]]:
+    """One running server per flavour, started lazily on first use."""
+    started: dict[ServerFlavour, LocalServer] = {}
+    yield _LazyServers(started)
+    for server in started.values():
+        server.stop()
+
+
+class _LazyServers(dict[ServerFlavour, LocalServer]):
+    def __init__(self, started: dict[ServerFlavour, LocalServer]) -> None:
+        super().__init__()
+        self._started = started
+
+    def __missing__(self, flavour: ServerFlavour) -> LocalServer:
+        server = LocalServer(flavour).start()
+        self._started[flavour] = server
+        self[flavour] = server
+        return server
