@@ -30,7 +30,7 @@ def serialize(message: object) -> str:
     if isinstance(message, dict):
         _require_string_keys(message)
         text = json.dumps(message, sort_keys=True, allow_nan=False)
-        _require_encodable(text)
+        _require_encodable_strings(message)
         return text
     raise TypeError(f"message must be a str or dict, got {type(message).__name__}")
 
@@ -75,6 +75,20 @@ def _require_encodable(text: str) -> None:
             f"message text holds a lone surrogate at index {exc.start}; "
             "it cannot be stored as UTF-8"
         ) from exc
+
+
+def _require_encodable_strings(value: object) -> None:
+    # The JSON text escapes a lone surrogate, so only the decoded strings show it.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _require_encodable(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def _nesting_depth(value: object) -> int:
