@@ -4,7 +4,8 @@ A message is published into ``PENDING``. A claim moves it to ``PROCESSING`` unde
 lease, or, once it has used up its deliveries, to ``DEAD_LETTER``. From
 ``PROCESSING`` it is acknowledged (``COMPLETED``), failed by its handler (``FAILED``),
 or it comes back to ``PENDING`` when its lease expires. Dead letters can be redriven
-back to ``PENDING``. Whether a completed or failed message is kept in a history list or
+back to ``PENDING``. A full queue with the ``drop_oldest`` policy drops pending
+messages (``DROPPED``). Whether a completed or failed message is kept in a history list or
 dropped is a storage choice; the state is the same.
 """
 
@@ -24,6 +25,7 @@ class State(enum.Enum):
     COMPLETED = "completed"
     FAILED = "failed"
     DEAD_LETTER = "dead_letter"
+    DROPPED = "dropped"
 
 
 class Move(enum.Enum):
@@ -36,12 +38,14 @@ class Move(enum.Enum):
     EXPIRE = "expire"
     DEAD_LETTER = "dead_letter"
     REDRIVE = "redrive"
+    DROP = "drop"
 
 
 TRANSITIONS: MappingProxyType[tuple[State, Move], State] = MappingProxyType(
     {
         (State.PENDING, Move.CLAIM): State.PROCESSING,
         (State.PENDING, Move.DEAD_LETTER): State.DEAD_LETTER,
+        (State.PENDING, Move.DROP): State.DROPPED,
         (State.PROCESSING, Move.RENEW): State.PROCESSING,
         (State.PROCESSING, Move.ACK): State.COMPLETED,
         (State.PROCESSING, Move.NACK): State.FAILED,
@@ -51,7 +55,7 @@ TRANSITIONS: MappingProxyType[tuple[State, Move], State] = MappingProxyType(
 )
 """Every legal move: (state before, move) -> state after."""
 
-TERMINAL_STATES = frozenset({State.COMPLETED, State.FAILED})
+TERMINAL_STATES = frozenset({State.COMPLETED, State.FAILED, State.DROPPED})
 
 
 def apply_move(state: State, move: Move) -> State:

@@ -170,6 +170,7 @@ class MemoryStore:
         dropped = [pending.pop() for _ in range(excess)]
         # A dropped message never comes back, so nothing else would clear its count.
         for record in dropped:
+            record.move(Move.DROP)
             self._forget_count(queue, record)
         logger.debug("dropped %d oldest messages of %s", excess, queue.queue_name)
         return [record.value for record in dropped]
