@@ -5,8 +5,8 @@ lease, or, once it has used up its deliveries, to ``DEAD_LETTER``. From
 ``PROCESSING`` it is acknowledged (``COMPLETED``), failed by its handler (``FAILED``),
 or it comes back to ``PENDING`` when its lease expires. Dead letters can be redriven
 back to ``PENDING``. A full queue with the ``drop_oldest`` policy drops pending
-messages (``DROPPED``). Whether a completed or failed message is kept in a history list or
-dropped is a storage choice; the state is the same.
+messages (``DROPPED``). Whether a completed or failed message is kept in a history
+list or not is a storage choice; the state is the same.
 """
 
 from __future__ import annotations

@@ -25,12 +25,17 @@ def test_every_legal_move_reaches_its_state(state: State, move: Move) -> None:
     assert apply_move(state, move) is TRANSITIONS[state, move]
 
 
-@pytest.mark.parametrize("state", list(State))
-@pytest.mark.parametrize("move", list(Move))
+ILLEGAL_MOVES = [
+    (state, move)
+    for state in State
+    for move in Move
+    if (state, move) not in TRANSITIONS
+]
+
+
+@pytest.mark.parametrize(("state", "move"), ILLEGAL_MOVES)
 def test_moves_outside_the_table_raise(state: State, move: Move) -> None:
     """Anything not in the table is refused with a LifecycleError."""
-    if (state, move) in TRANSITIONS:
-        pytest.skip("legal move")
     with pytest.raises(LifecycleError, match=move.value):
         apply_move(state, move)
 
