@@ -1,0 +1,71 @@
+"""The asyncio side of the Redis adapter: the shape of client it drives.
+
+Written by hand; ``_sync/primitives.py`` is its thread-side twin. The backend is
+generated from the asyncio source, so only names that differ between the two
+flavours live here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from redis_message_queue.adapters.redis.script_calls import ScriptArgument
+
+
+class AsyncScript(Protocol):
+    """A Lua script registered with an asyncio client (runs with EVALSHA)."""
+
+    def __call__(
+        self,
+        keys: Sequence[str] | None = None,
+        args: Iterable[ScriptArgument] | None = None,
+    ) -> Awaitable[Any]:
+        """Run the script; await the reply."""
+        ...
+
+
+class AsyncPipeline(Protocol):
+    """A pipeline of an asyncio client: commands queue up until ``execute``."""
+
+    def llen(self, name: str) -> Any:
+        """Queue LLEN."""
+        ...
+
+    def hlen(self, name: str) -> Any:
+        """Queue HLEN."""
+        ...
+
+    def execute(self, raise_on_error: bool = True) -> Awaitable[list[Any]]:
+        """Send the queued commands in one round trip; await their replies."""
+        ...
+
+
+class ConnectionPool(Protocol):
+    """The part of a connection pool the backend reads."""
+
+    @property
+    def connection_kwargs(self) -> Mapping[str, Any]:
+        """The options each connection is made with."""
+        ...
+
+
+class AsyncRedisClient(Protocol):
+    """What the backend needs of a redis-py or valkey-py asyncio client."""
+
+    @property
+    def connection_pool(self) -> ConnectionPool:
+        """The client's pool (its options tell whether replies are decoded)."""
+        ...
+
+    def register_script(self, script: str) -> AsyncScript:
+        """Wrap Lua source in a script object."""
+        ...
+
+    def pipeline(self, transaction: bool = True) -> AsyncPipeline:
+        """Start a pipeline."""
+        ...
+
+    def execute_command(self, *args: Any, **options: Any) -> Awaitable[Any]:
+        """Send one command; await its reply."""
+        ...

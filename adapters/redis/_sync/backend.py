@@ -1,0 +1,234 @@
+# Generated from the asyncio source by tools/unasync_sources.py; do not edit.
+"""The backend that keeps queues on a Redis or Valkey server.
+
+Every operation is one round trip: a plain LPUSH, one EVALSHA of the operation's
+script, or one pipeline of reads. The scripts restate the rules of
+``core.policy`` on the server, so any number of clients can share a queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from redis_message_queue.adapters.redis import script_calls
+from redis_message_queue.adapters.redis._sync.primitives import (
+    Script,
+    SyncRedisClient,
+)
+from redis_message_queue.adapters.redis.errors import translated_errors
+from redis_message_queue.adapters.redis.script_calls import ScriptCall
+from redis_message_queue.adapters.redis.script_library import register_scripts
+from redis_message_queue.core.envelope import MessageData
+from redis_message_queue.core.keys import QueueKeyManager
+from redis_message_queue.core.ports._sync.backend import SyncBackend
+from redis_message_queue.core.ports.types import (
+    Capability,
+    ClaimOptions,
+    ClaimResult,
+    Publication,
+    PublishOptions,
+    PublishResult,
+    QueueDepths,
+    Settlement,
+)
+
+logger = logging.getLogger(__name__)
+
+_SHORTEST_BLOCK_SECONDS = 0.001
+"""The server counts blocking timeouts in milliseconds; 0 would block forever."""
+
+
+class SyncRedisBackend(SyncBackend):
+    """Keeps queues on a Redis or Valkey server (7.0 or newer).
+
+    Args:
+        client: A redis-py or valkey-py client of the backend's flavour. The
+            backend borrows it and never closes it. A ``socket_timeout`` on it must
+            be longer than any wait passed to :meth:`wait_for_messages`.
+    """
+
+    capabilities = frozenset(
+        {
+            Capability.BLOCKING_WAIT,
+            Capability.SERVER_TIME,
+            Capability.TYPE_CHECKED_KEYS,
+        }
+    )
+
+    def __init__(self, client: SyncRedisClient) -> None:
+        self._client = client
+        self._scripts = register_scripts(client)
+
+        options = client.connection_pool.connection_kwargs
+        self.decode_responses = bool(options.get("decode_responses", False))
+
+    def publish(
+        self,
+        queue: QueueKeyManager,
+        publications: Sequence[Publication],
+        options: PublishOptions,
+    ) -> PublishResult:
+        """Push messages onto ``pending``; see the port for the contract.
+
+        Without dedup markers and without a cap this is a plain LPUSH; otherwise
+        ``publish.lua`` checks the cap and the markers in the same step.
+
+        Raises:
+            QueueBackpressureError: The cap refused the batch.
+            LuaScriptError: ``pending`` holds a value of another type.
+        """
+        if not script_calls.needs_publish_script(publications, options):
+            return self._push(queue, publications)
+
+        call = script_calls.publish_call(queue, publications, options)
+        reply = self._run(self._scripts.publish, call, queue, "publish")
+        result = script_calls.publish_result(queue, reply)
+
+        logger.debug(
+            "published %d of %d to %s, dropped %d",
+            sum(result.enqueued),
+            len(publications),
+            queue.queue_name,
+            len(result.dropped),
+        )
+        return result
+
+    def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+        """Reclaim expired leases, then claim; see the port for the contract.
+
+        Raises:
+            LuaScriptError: A key of the queue holds a value of another type.
+        """
+        tokens = script_calls.new_lease_tokens(options.max_messages)
+        call = script_calls.claim_call(queue, options, tokens)
+        reply = self._run(self._scripts.claim, call, queue, "claim")
+        result = script_calls.claim_result(reply)
+
+        logger.debug(
+            "claimed %d from %s, reclaimed %d, dead-lettered %d",
+            len(result.claims),
+            queue.queue_name,
+            len(result.reclaimed),
+            len(result.dead_lettered),
+        )
+        return result
+
+    def settle(self, queue: QueueKeyManager, settlement: Settlement) -> bool:
+        """Acknowledge or fail a delivery; see the port for the contract.
+
+        Raises:
+            LuaScriptError: A key of the queue holds a value of another type.
+        """
+        call = script_calls.settle_call(queue, settlement)
+        reply = self._run(self._scripts.settle, call, queue, "settle")
+        settled = int(reply) == 1
+
+        logger.debug(
+            "settled %s on %s as %s: %s",
+            settlement.lease_token,
+            queue.queue_name,
+            settlement.outcome.value,
+            settled,
+        )
+        return settled
+
+    def renew(
+        self,
+        queue: QueueKeyManager,
+        stored: MessageData,
+        lease_token: str,
+        lease_ms: int,
+    ) -> bool:
+        """Extend a lease by the server clock; see the port for the contract.
+
+        Raises:
+            LuaScriptError: A key of the queue holds a value of another type.
+        """
+        # The token alone names the claim; tokens are random and never reused.
+        del stored
+        call = script_calls.renew_call(queue, lease_token, lease_ms)
+        reply = self._run(self._scripts.renew, call, queue, "renew")
+        renewed = int(reply) == 1
+
+        logger.debug("renewed %s on %s: %s", lease_token, queue.queue_name, renewed)
+        return renewed
+
+    def depths(self, queue: QueueKeyManager) -> QueueDepths:
+        """Count each part of the queue in one pipelined round trip (not atomic).
+
+        Raises:
+            LuaScriptError: A key of the queue holds a value of another type.
+        """
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.llen(queue.pending)
+        pipeline.hlen(queue.processing)
+        pipeline.llen(queue.completed)
+        pipeline.llen(queue.failed)
+        pipeline.llen(queue.dead_letter)
+
+        with translated_errors(queue, "depths"):
+            replies = pipeline.execute(raise_on_error=False)
+            _raise_first_error(replies)
+
+        pending, processing, completed, failed, dead_letter = map(int, replies)
+        return QueueDepths(
+            pending=pending,
+            processing=processing,
+            completed=completed,
+            failed=failed,
+            dead_letter=dead_letter,
+        )
+
+    def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
+        """Block on the server until ``pending`` is non-empty or the time is up.
+
+        BLMOVE from the claim end of ``pending`` back onto the same end leaves the
+        list as it was, and the server wakes the waiter as soon as anything is
+        pushed, by this library or by another program.
+
+        Returns:
+            True if ``pending`` held a message when the wait ended.
+
+        Raises:
+            LuaScriptError: ``pending`` holds a value of another type.
+        """
+        with translated_errors(queue, "wait"):
+            if timeout_seconds <= 0:
+                length = self._client.execute_command("LLEN", queue.pending)
+                return int(length) > 0
+
+            timeout = max(timeout_seconds, _SHORTEST_BLOCK_SECONDS)
+            moved = self._client.execute_command(
+                "BLMOVE", queue.pending, queue.pending, "RIGHT", "RIGHT", timeout
+            )
+        return moved is not None
+
+    def _push(
+        self, queue: QueueKeyManager, publications: Sequence[Publication]
+    ) -> PublishResult:
+        values = [publication.stored for publication in publications]
+        with translated_errors(queue, "publish"):
+            self._client.execute_command("LPUSH", queue.pending, *values)
+
+        logger.debug("published %d to %s", len(values), queue.queue_name)
+        return PublishResult(enqueued=(True,) * len(values))
+
+    def _run(
+        self,
+        script: Script,
+        call: ScriptCall,
+        queue: QueueKeyManager,
+        operation: str,
+    ) -> Any:
+        with translated_errors(queue, operation):
+            return script(keys=call.keys, args=call.args)
+
+
+def _raise_first_error(replies: Sequence[object]) -> None:
+    # Pipelines prefix the first error with the command's position; raising the
+    # reply itself keeps the server's message intact for the translation.
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply

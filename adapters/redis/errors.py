@@ -1,0 +1,88 @@
+"""Errors of the Redis adapter, and the one place client errors become ours.
+
+These classes are also redis-py exceptions, so code written against 6.0.0 that
+catches ``redis.exceptions.ResponseError`` or ``RedisError`` keeps working.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import redis.exceptions
+import valkey.exceptions
+
+from redis_message_queue.core.errors import RedisMessageQueueError
+from redis_message_queue.core.keys import QueueKeyManager
+
+logger = logging.getLogger(__name__)
+
+_RESPONSE_ERRORS = (redis.exceptions.ResponseError, valkey.exceptions.ResponseError)
+_WRONG_TYPE_PREFIX = "WRONGTYPE"
+
+
+class LuaScriptError(redis.exceptions.ResponseError, RedisMessageQueueError):
+    """A queue key holds a value of the wrong type, so the server refused the call.
+
+    Nothing was written: every script checks its keys before its first write.
+    Another program uses one of the queue's key names; rename the queue or remove
+    the foreign key.
+    """
+
+    def __init__(
+        self,
+        *args: object,
+        queue: str | None = None,
+        message_id: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        # redis-py's constructor takes no queue details, so set them after it ran.
+        super().__init__(*args)
+        self.queue = queue
+        self.message_id = message_id
+        self.operation = operation
+
+
+class RetryBudgetExhaustedError(redis.exceptions.RedisError, RedisMessageQueueError):
+    """Retrying a failed server call used up its budget; the last error is the cause."""
+
+    def __init__(
+        self,
+        *args: object,
+        queue: str | None = None,
+        message_id: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.queue = queue
+        self.message_id = message_id
+        self.operation = operation
+
+
+@contextlib.contextmanager
+def translated_errors(queue: QueueKeyManager, operation: str) -> Iterator[None]:
+    """Turn a wrong-type reply of the server into :class:`LuaScriptError`.
+
+    Every server call of the adapter runs inside this block. Other errors, and
+    replies that are not about a key's type, pass through unchanged.
+
+    Args:
+        queue: The queue the call works on.
+        operation: What the call does, for example ``"claim"``.
+
+    Raises:
+        LuaScriptError: The server answered with a ``WRONGTYPE`` error.
+    """
+    try:
+        yield
+    except _RESPONSE_ERRORS as exc:
+        message = str(exc)
+        if isinstance(exc, LuaScriptError) or not message.startswith(
+            _WRONG_TYPE_PREFIX
+        ):
+            raise
+        logger.debug("%s on %s refused: %s", operation, queue.queue_name, message)
+        raise LuaScriptError(
+            message, queue=queue.queue_name, operation=operation
+        ) from exc

@@ -1,0 +1,1 @@
+"""The Lua scripts of the Redis adapter, one file per operation (package data)."""
