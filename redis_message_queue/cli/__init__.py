@@ -1,0 +1,1 @@
+"""The ``rmq`` command line: a click group whose commands live in subpackages."""
