@@ -23,7 +23,6 @@ from redis_message_queue.adapters.redis import AsyncRedisBackend, SyncRedisBacke
 from redis_message_queue.core.envelope import MessageData, decode, encode
 from redis_message_queue.core.keys import QueueKeyManager
 from redis_message_queue.core.ports import (
-    AsyncBackend,
     Claim,
     ClaimOptions,
     ClaimResult,
@@ -67,7 +66,7 @@ CLIENT_VARIANTS = (
 class AsyncioBridge(SyncBackend):
     """Drives an asyncio backend from a sync test, every call on one event loop."""
 
-    def __init__(self, runner: asyncio.Runner, backend: AsyncBackend) -> None:
+    def __init__(self, runner: asyncio.Runner, backend: AsyncRedisBackend) -> None:
         self._runner = runner
         self.inner = backend
         self.capabilities = backend.capabilities
@@ -103,6 +102,12 @@ class AsyncioBridge(SyncBackend):
     def depths(self, queue: QueueKeyManager) -> QueueDepths:
         """Run the asyncio depths to completion."""
         return self._runner.run(self.inner.depths(queue))
+
+    def peek(
+        self, queue: QueueKeyManager, key: str, count: int
+    ) -> tuple[MessageData, ...]:
+        """Run the asyncio peek to completion."""
+        return self._runner.run(self.inner.peek(queue, key, count))
 
     def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
         """Run the asyncio wait to completion."""
@@ -142,7 +147,7 @@ def redis_variant(request: pytest.FixtureRequest) -> ClientVariant:
 @pytest.fixture
 def redis_backend(
     redis_server: LocalServer, redis_variant: ClientVariant
-) -> Iterator[SyncBackend]:
+) -> Iterator[SyncRedisBackend | AsyncioBridge]:
     """The backend under test; an asyncio one is driven through a bridge."""
     if redis_variant.flavour == "sync":
         client = _sync_client(redis_server.url, redis_variant)

@@ -34,6 +34,7 @@ from redis_message_queue.core.settings import OverloadPolicy
 from redis_message_queue.local_server import LocalServer
 from tests.adapters.conftest import (
     LONG_LEASE_MS,
+    AsyncioBridge,
     ClientVariant,
     ack,
     as_bytes,
@@ -474,3 +475,16 @@ def test_wait_leaves_pending_as_it_was(
     assert redis_backend.wait_for_messages(redis_queue, 0)
 
     assert redis_admin.lrange(redis_queue.pending, 0, -1) == before
+
+
+def test_peek_lists_the_newest_entries_first(
+    redis_backend: SyncRedisBackend | AsyncioBridge,
+    redis_admin: redis.Redis,
+    redis_queue: QueueKeyManager,
+) -> None:
+    redis_admin.lpush(redis_queue.completed, b"old", b"middle", b"new")
+
+    peeked = redis_backend.peek(redis_queue, redis_queue.completed, 2)
+
+    assert [as_bytes(value) for value in peeked] == [b"new", b"middle"]
+    assert redis_backend.peek(redis_queue, redis_queue.completed, 0) == ()

@@ -294,6 +294,28 @@ def test_concurrent_consumers_never_share_a_message(
     assert sorted(taken) == sorted(payload.encode() for payload in payloads)
 
 
+def test_every_idle_consumer_wakes_on_one_push(
+    redis_server: LocalServer, redis_queue: QueueKeyManager
+) -> None:
+    woke: list[bool] = []
+    clients = [redis.Redis.from_url(redis_server.url) for _ in range(3)]
+
+    def wait(client: redis.Redis) -> None:
+        woke.append(SyncRedisBackend(client).wait_for_messages(redis_queue, 5.0))
+
+    waiters = [threading.Thread(target=wait, args=(client,)) for client in clients]
+    for waiter in waiters:
+        waiter.start()
+    time.sleep(0.2)
+    publish(SyncRedisBackend(clients[0]), redis_queue, "one")
+    for waiter in waiters:
+        waiter.join()
+    for client in clients:
+        client.close()
+
+    assert woke == [True, True, True]
+
+
 # -- errors --------------------------------------------------------------------------
 
 

@@ -180,6 +180,20 @@ class AsyncRedisBackend(AsyncBackend):
             dead_letter=dead_letter,
         )
 
+    async def peek(
+        self, queue: QueueKeyManager, key: str, count: int
+    ) -> tuple[MessageData, ...]:
+        """The newest ``count`` elements of the list ``key`` of ``queue``.
+
+        Raises:
+            LuaScriptError: ``key`` holds a value of another type.
+        """
+        if count <= 0:
+            return ()
+        with translated_errors(queue, "peek"):
+            values = await self._client.execute_command("LRANGE", key, 0, count - 1)
+        return tuple(values)
+
     async def wait_for_messages(
         self, queue: QueueKeyManager, timeout_seconds: float
     ) -> bool:

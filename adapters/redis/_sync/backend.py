@@ -181,6 +181,20 @@ class SyncRedisBackend(SyncBackend):
             dead_letter=dead_letter,
         )
 
+    def peek(
+        self, queue: QueueKeyManager, key: str, count: int
+    ) -> tuple[MessageData, ...]:
+        """The newest ``count`` elements of the list ``key`` of ``queue``.
+
+        Raises:
+            LuaScriptError: ``key`` holds a value of another type.
+        """
+        if count <= 0:
+            return ()
+        with translated_errors(queue, "peek"):
+            values = self._client.execute_command("LRANGE", key, 0, count - 1)
+        return tuple(values)
+
     def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
         """Block on the server until ``pending`` is non-empty or the time is up.
 
