@@ -9,6 +9,7 @@ there by another program; they are delivered unchanged and identified by their b
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import TypeAlias
 
@@ -16,6 +17,8 @@ import attrs
 
 ENVELOPE_PREFIX = "\x1eRMQ1:"
 _PREFIX_BYTES = ENVELOPE_PREFIX.encode("ascii")
+_ID_PREFIX = re.compile(re.escape(ENVELOPE_PREFIX) + r'\{"id":"([^"]+)"')
+_ID_PREFIX_BYTES = re.compile(re.escape(_PREFIX_BYTES) + rb'\{"id":"([^"]+)"')
 
 MessageData: TypeAlias = str | bytes
 """A stored element as the client returns it: bytes, or str if the client decodes."""
@@ -67,10 +70,15 @@ def decode(stored: MessageData) -> Envelope:
 def delivery_field(stored: MessageData) -> str | bytes:
     """The field under which a stored element's delivery count is kept.
 
-    The envelope id for our messages; the whole value for foreign ones.
+    The id at the start of an envelope (``\x1eRMQ1:{"id":"<id>"``); the whole value
+    otherwise. Server-side scripts apply this same prefix rule, so both sides agree
+    even on a malformed value that merely starts like an envelope.
     """
-    envelope = decode(stored)
-    return envelope.message_id if envelope.message_id is not None else stored
+    if isinstance(stored, bytes):
+        match = _ID_PREFIX_BYTES.match(stored)
+        return match.group(1).decode("ascii") if match else stored
+    text_match = _ID_PREFIX.match(stored)
+    return text_match.group(1) if text_match else stored
 
 
 def _envelope_text(stored: MessageData) -> str | None:

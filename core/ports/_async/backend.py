@@ -103,6 +103,18 @@ class AsyncBackend(abc.ABC):
     async def depths(self, queue: QueueKeyManager) -> QueueDepths:
         """Count the entries in each part of the queue."""
 
+    @abc.abstractmethod
+    async def peek(
+        self, queue: QueueKeyManager, key: str, count: int
+    ) -> tuple[MessageData, ...]:
+        """Read, without changing anything, the newest ``count`` entries of a list.
+
+        Pre: ``key`` is one of the queue's lists (pending, completed, failed,
+        dead-letter). Post: up to ``count`` entries, newest first (for ``pending``,
+        the most recently published; the claim end is the other end). A count below
+        1 returns nothing.
+        """
+
     async def wait_for_messages(
         self, queue: QueueKeyManager, timeout_seconds: float
     ) -> bool:
