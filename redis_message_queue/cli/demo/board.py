@@ -83,10 +83,12 @@ class ProducerBoard:
     Attributes:
         accepted: Publish calls that returned True.
         deduplicated: Publish calls that returned False.
+        stop: One flag that tells every producer to give up early.
     """
 
     accepted: Any
     deduplicated: Any
+    stop: Any
 
     @classmethod
     def create(cls, producers: int) -> ProducerBoard:
@@ -94,7 +96,17 @@ class ProducerBoard:
         return cls(
             accepted=_shared_counters(producers),
             deduplicated=_shared_counters(producers),
+            stop=_shared_counters(1),
         )
+
+    @property
+    def stopping(self) -> bool:
+        """Whether producers have been told to give up."""
+        return bool(self.stop[0])
+
+    def tell_stop(self) -> None:
+        """Tell every producer to give up after its current publish."""
+        self.stop[0] = 1
 
     def calls(self) -> int:
         """Publish calls made so far by every producer."""

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from redis_message_queue.cli.demo.board import ConsumerBoard
+from redis_message_queue.cli.demo.board import ConsumerBoard, ProducerBoard
 from redis_message_queue.cli.demo.workers import ProducerReport
 from redis_message_queue.cli.demo.workload import DemoMessage
 
@@ -145,9 +145,13 @@ class ProducerGroup:
     """
 
     def __init__(
-        self, launcher: Launcher, shares: Sequence[Sequence[DemoMessage]]
+        self,
+        launcher: Launcher,
+        board: ProducerBoard,
+        shares: Sequence[Sequence[DemoMessage]],
     ) -> None:
         self._launcher = launcher
+        self._board = board
         self._shares = shares
         self._handles: list[WorkerHandle] = []
         self._reports: dict[int, ProducerReport] = {}
@@ -184,7 +188,8 @@ class ProducerGroup:
         return [self._reports[index] for index in sorted(self._reports)]
 
     def stop(self) -> None:
-        """End the producers that are still running."""
+        """Tell the producers to give up, and force the ones that do not."""
+        self._board.tell_stop()
         _stop_all(self._handles)
 
 

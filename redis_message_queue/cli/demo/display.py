@@ -144,34 +144,59 @@ def progress_display(console: Console) -> Display:
 
 
 def ledger_table(ledger: Ledger) -> Table:
-    """The ledger as a two-column table; troubles stand out in red."""
-    table = Table(title="rmq demo ledger", show_header=False, title_justify="left")
+    """The ledger as a table with a word on each line; troubles stand out in red."""
+    facts = ledger.facts
+    table = Table(
+        title=f"rmq demo ledger: {facts.backend}, {facts.server}",
+        title_justify="left",
+        show_header=False,
+    )
     table.add_column("what")
     table.add_column("count", justify="right")
+    table.add_column("meaning", style="dim")
 
-    facts = ledger.facts
-    rows: list[tuple[str, object, bool]] = [
-        ("published", ledger.published, False),
-        ("deduplicated", ledger.deduplicated, False),
-        ("completed", ledger.completed, False),
-        ("failed", ledger.failed, False),
-        ("dead-lettered", ledger.dead_lettered, False),
-        ("redelivered", ledger.redelivered, False),
-        ("lost", ledger.lost, ledger.lost > 0),
-        ("duplicated", ledger.duplicated, ledger.duplicated > 0),
-        ("unexpected", ledger.unexpected, ledger.unexpected > 0),
-        ("consumers killed", facts.consumers_killed, False),
-        ("consumers crashed by poison", facts.consumer_crashes, False),
-        ("consumer errors", facts.consumer_errors, facts.consumer_errors > 0),
-        ("producer errors", facts.producer_errors, facts.producer_errors > 0),
-        ("elapsed", f"{ledger.elapsed:.2f} s", facts.timed_out),
-        ("messages per second", f"{ledger.messages_per_second:,.0f}", False),
-    ]
-    for label, value, trouble in rows:
-        style = "bold red" if trouble else None
-        table.add_row(label, str(value), style=style)
-    table.caption = f"{facts.backend}: {facts.server}"
+    for label, value, meaning, trouble in _ledger_rows(ledger):
+        table.add_row(label, value, meaning, style="bold red" if trouble else None)
     return table
+
+
+def _ledger_rows(ledger: Ledger) -> list[tuple[str, str, str, bool]]:
+    # Each row: label, value, meaning, and whether it signals trouble.
+    facts = ledger.facts
+    counts = [
+        ("published", ledger.published, "distinct messages enqueued", False),
+        ("deduplicated", ledger.deduplicated, "repeat publishes suppressed", False),
+        ("completed", ledger.completed, "acknowledged", False),
+        ("failed", ledger.failed, "handler raised an exception", False),
+        ("dead-lettered", ledger.dead_lettered, "poison, out of deliveries", False),
+        ("redelivered", ledger.redelivered, "deliveries after a lease ran out", False),
+        ("lost", ledger.lost, "published, found nowhere", ledger.lost > 0),
+        ("duplicated", ledger.duplicated, "found twice", ledger.duplicated > 0),
+        ("unexpected", ledger.unexpected, "never published", ledger.unexpected > 0),
+        (
+            "consumers killed",
+            facts.consumers_killed,
+            "killed mid-message by the demo",
+            False,
+        ),
+        (
+            "poison crashes",
+            facts.consumer_crashes,
+            "consumers a poison message crashed",
+            False,
+        ),
+        ("consumer errors", facts.consumer_errors, "", facts.consumer_errors > 0),
+        ("producer errors", facts.producer_errors, "", facts.producer_errors > 0),
+    ]
+    rows = [
+        (label, f"{value:,}", meaning, bad) for label, value, meaning, bad in counts
+    ]
+
+    elapsed = f"{ledger.elapsed:.2f} s"
+    rate = f"{ledger.messages_per_second:,.0f}"
+    rows.append(("elapsed", elapsed, "first publish to empty queue", facts.timed_out))
+    rows.append(("messages per second", rate, "settled / elapsed", False))
+    return rows
 
 
 def verdict(ledger: Ledger) -> str:

@@ -11,9 +11,9 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Sequence
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
-from multiprocessing.queues import SimpleQueue
 from typing import NoReturn
 
 import redis
@@ -103,7 +103,7 @@ class ProcessLauncher:
         self._consumer_board = consumer_board
         self._producer_board = producer_board
         self._context = start_context()
-        self._reports = self._context.SimpleQueue()
+        self._report_pipes: list[Connection] = []
 
     def consumer(self, slot: int) -> ProcessHandle:
         """Start a consumer process in ``slot``."""
@@ -112,21 +112,34 @@ class ProcessLauncher:
 
     def producer(self, index: int, messages: Sequence[DemoMessage]) -> ProcessHandle:
         """Start a producer process for ``messages``."""
+        # One pipe per producer, whose writing end only the producer holds: if
+        # the demo dies, the producer's report fails at once instead of blocking.
+        reader, writer = self._context.Pipe(duplex=False)
         arguments = (
             self._url,
             self._spec,
             index,
             tuple(messages),
             self._producer_board,
-            self._reports,
+            writer,
         )
-        return self._start(_producer_main, arguments, f"rmq-demo-producer-{index}")
+        handle = self._start(_producer_main, arguments, f"rmq-demo-producer-{index}")
+        writer.close()
+        self._report_pipes.append(reader)
+        return handle
 
     def reports(self) -> list[ProducerReport]:
-        """The producer reports waiting in the pipe."""
+        """The producer reports that arrived in the pipes."""
         arrived = []
-        while not self._reports.empty():
-            arrived.append(self._reports.get())
+        for pipe in list(self._report_pipes):
+            try:
+                if not pipe.poll():
+                    continue
+                arrived.append(pipe.recv())
+            except EOFError:
+                pass  # the producer died without a report; its handle tells
+            pipe.close()
+            self._report_pipes.remove(pipe)
         return arrived
 
     def _start(
@@ -141,11 +154,9 @@ class ProcessLauncher:
 
 def _consumer_main(url: str, spec: QueueSpec, slot: int, board: ConsumerBoard) -> None:
     _settle_in()
-    parent = multiprocessing.parent_process()
 
     def should_stop() -> bool:
-        orphaned = parent is not None and not parent.is_alive()
-        return board.stopping or orphaned
+        return board.stopping or _orphaned()
 
     consumer = Consumer(slot, board, crash=_die, should_stop=should_stop)
     client = redis.Redis.from_url(url)
@@ -158,17 +169,28 @@ def _producer_main(
     index: int,
     messages: tuple[DemoMessage, ...],
     board: ProducerBoard,
-    reports: SimpleQueue[ProducerReport],
+    report_pipe: Connection,
 ) -> None:
     _settle_in()
+
+    def should_stop() -> bool:
+        return board.stopping or _orphaned()
+
     queue = spec.build(client=redis.Redis.from_url(url))
-    reports.put(produce(queue, messages, index=index, board=board))
+    report = produce(queue, messages, index=index, board=board, should_stop=should_stop)
+    with report_pipe:
+        report_pipe.send(report)
 
 
 def _settle_in() -> None:
     # Ctrl-C reaches the whole process group; the parent ends its children itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     silence_library_logs()
+
+
+def _orphaned() -> bool:
+    parent = multiprocessing.parent_process()
+    return parent is not None and not parent.is_alive()
 
 
 def _die() -> NoReturn:

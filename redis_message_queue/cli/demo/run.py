@@ -104,7 +104,7 @@ class Supervisor:
             for index in range(options.producers)
         ]
         self._pool = ConsumerPool(launcher, self._consumer_board)
-        self._producers = ProducerGroup(launcher, shares)
+        self._producers = ProducerGroup(launcher, self._producer_board, shares)
         rng = random.Random(options.seed)  # noqa: S311 - a demo's choice, no secret
         self._killer = Killer(self._pool, options.kills, rng)
 

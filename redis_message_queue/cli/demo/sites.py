@@ -114,7 +114,7 @@ class MemorySite:
     """A queue in this process's memory; every worker is a thread."""
 
     backend = "memory"
-    server = "in-process memory"
+    server = "this process, workers as threads"
 
     def __init__(self) -> None:
         self.store = MemoryStore()

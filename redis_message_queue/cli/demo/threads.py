@@ -114,8 +114,16 @@ class ThreadLauncher:
         """Start a producer thread for ``messages``."""
         work = self._spec.build(backend=MemoryBackend(store=self._store))
 
+        board = self._producer_board
+
         def body() -> None:
-            report = produce(work, messages, index=index, board=self._producer_board)
+            report = produce(
+                work,
+                messages,
+                index=index,
+                board=board,
+                should_stop=lambda: board.stopping,
+            )
             self._reports.put(report)
 
         return ThreadHandle(body, f"rmq-demo-producer-{index}", lambda: None)

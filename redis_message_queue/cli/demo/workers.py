@@ -75,16 +75,19 @@ def produce(
     *,
     index: int,
     board: ProducerBoard,
+    should_stop: Callable[[], bool],
 ) -> ProducerReport:
     """Publish ``messages`` in order and report which calls were accepted.
 
     An error ends the producer; the report says why, and the ids published so
-    far still count.
+    far still count. So does ``should_stop``, polled before each publish.
     """
     accepted: list[str] = []
     deduplicated = 0
     try:
         for message in messages:
+            if should_stop():
+                break
             if queue.publish(message.payload()):
                 accepted.append(message.message_id)
                 board.accepted[index] += 1

@@ -25,7 +25,7 @@ MAX_POISON = 5
 MESSAGES_PER_POISON = 2_000
 # Poison takes several lease periods to reach the dead-letter list; publishing it
 # early lets that wait overlap the bulk of the work.
-POISON_WINDOW = 0.2
+POISON_WINDOW = 0.05
 
 
 class MessageKind(enum.StrEnum):
