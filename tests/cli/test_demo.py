@@ -307,3 +307,11 @@ def test_run_against_a_given_url_balances_and_cleans_up() -> None:
     _assert_balanced(ledger)
     assert str(server.port) in ledger["server"]
     assert leftover == 0
+
+
+def test_unreachable_url_is_a_clean_error() -> None:
+    # Nothing listens on port 1; the demo must say so instead of a traceback.
+    result = CliRunner().invoke(main, ["demo", "--url", "redis://127.0.0.1:1/0"])
+
+    assert result.exit_code == 1
+    assert "cannot use redis://127.0.0.1:1/0" in result.output

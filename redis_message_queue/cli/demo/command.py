@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from types import FrameType
 
 import click
+import redis
 
 from redis_message_queue.cli.demo.display import (
     consoles,
@@ -21,6 +22,7 @@ from redis_message_queue.cli.demo.ledger import exit_code
 from redis_message_queue.cli.demo.options import BACKENDS, DemoOptions
 from redis_message_queue.cli.demo.run import run_demo
 from redis_message_queue.core.errors import ConfigurationError
+from redis_message_queue.local_server import ServerNotFoundError
 
 
 @click.command()
@@ -98,8 +100,14 @@ def demo(
         raise click.UsageError(str(exc)) from exc
 
     out, err = consoles()
-    with _terminate_as_interrupt():
-        ledger = run_demo(options, progress_display(err))
+    try:
+        with _terminate_as_interrupt():
+            ledger = run_demo(options, progress_display(err))
+    except redis.RedisError as exc:
+        where = options.url or "the embedded server"
+        raise click.ClickException(f"cannot use {where}: {exc}") from exc
+    except ServerNotFoundError as exc:
+        raise click.ClickException(f"{exc}; or give --url") from exc
 
     if as_json:
         click.echo(json.dumps(ledger.as_dict()))

@@ -7,12 +7,14 @@ them itself. A crash is a real ``SIGKILL``.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import NoReturn
 
@@ -30,7 +32,7 @@ from redis_message_queue.cli.demo.workers import (
 from redis_message_queue.cli.demo.workload import DemoMessage
 
 
-def start_context() -> BaseContext:
+def start_context() -> ForkServerContext | SpawnContext:
     """The multiprocessing context for workers, with their modules preloaded."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
@@ -143,9 +145,9 @@ class ProcessLauncher:
         return arrived
 
     def _start(
-        self, target: object, arguments: tuple[object, ...], name: str
+        self, target: Callable[..., None], arguments: tuple[object, ...], name: str
     ) -> ProcessHandle:
-        process = self._context.Process(  # type: ignore[attr-defined]
+        process = self._context.Process(
             target=target, args=arguments, name=name, daemon=True
         )
         process.start()
@@ -159,8 +161,9 @@ def _consumer_main(url: str, spec: QueueSpec, slot: int, board: ConsumerBoard) -
         return board.stopping or _orphaned()
 
     consumer = Consumer(slot, board, crash=_die, should_stop=should_stop)
-    client = redis.Redis.from_url(url)
-    consumer.run(spec.build(client=client, on_event=consumer.on_event))
+    with _one_line_errors(f"consumer {slot}"):
+        client = redis.Redis.from_url(url)
+        consumer.run(spec.build(client=client, on_event=consumer.on_event))
 
 
 def _producer_main(
@@ -186,6 +189,17 @@ def _settle_in() -> None:
     # Ctrl-C reaches the whole process group; the parent ends its children itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     silence_library_logs()
+
+
+@contextlib.contextmanager
+def _one_line_errors(who: str) -> Iterator[None]:
+    # The supervisor counts a failed worker and replaces it; a full traceback
+    # per replacement (say, while the server is down) would bury the ledger.
+    try:
+        yield
+    except Exception as exc:
+        sys.stderr.write(f"rmq demo: {who} stopped: {type(exc).__name__}: {exc}\n")
+        raise SystemExit(1) from exc
 
 
 def _orphaned() -> bool:
