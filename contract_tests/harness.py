@@ -49,9 +49,9 @@ class PortDriver:
         return self.backend.capabilities
 
     def _call(self, result: T | Coroutine[Any, Any, T]) -> T:
-        if asyncio.iscoroutine(result):
+        if isinstance(result, Coroutine):
             return cast(T, self._runner.run(result))
-        return cast(T, result)
+        return result
 
     def publish(
         self,

@@ -152,7 +152,7 @@ def test_non_string_keys_are_listed() -> None:
     queue = _build()
 
     with pytest.raises(TypeError, match="1, 2, 3"):
-        queue.publish({1: "a", 2: "b", 3: "c", 4: "d"})
+        queue.publish({1: "a", 2: "b", 3: "c", 4: "d"})  # type: ignore[dict-item]
 
 
 def test_custom_key_must_be_a_non_empty_string() -> None:
