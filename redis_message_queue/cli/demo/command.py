@@ -46,8 +46,20 @@ from redis_message_queue.local_server import ServerNotFoundError
     show_default=True,
     help="Publish calls, deliberate duplicates included.",
 )
-@click.option("--producers", type=click.IntRange(1, 64), default=2, show_default=True)
-@click.option("--consumers", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option(
+    "--producers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Producer processes (threads with --backend memory).",
+)
+@click.option(
+    "--consumers",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Consumer processes kept alive (threads with --backend memory).",
+)
 @click.option(
     "--kills",
     type=click.IntRange(min=0),

@@ -65,12 +65,16 @@ class RedisSite:
     Args:
         url: The server's URL.
         label: How to name the server for people (defaults to the URL).
+        disposable: The server ends with the run, so nothing needs deleting.
     """
 
     backend = "redis"
 
-    def __init__(self, url: str, label: str | None = None) -> None:
+    def __init__(
+        self, url: str, label: str | None = None, *, disposable: bool = False
+    ) -> None:
         self.url = url
+        self._disposable = disposable
         self.client = redis.Redis.from_url(url)
         self.server = f"{label or url} ({_server_version(self.client)})"
 
@@ -93,6 +97,8 @@ class RedisSite:
 
     def discard(self, keys: QueueKeyManager) -> None:
         """See :meth:`Site.discard`: the queue's keys and dedup markers."""
+        if self._disposable:
+            return
         markers = self.client.scan_iter(
             match=f"{keys.deduplication_prefix}*", count=_SCAN_BATCH
         )
@@ -156,7 +162,8 @@ def open_site(options: DemoOptions) -> Iterator[Site]:
     with contextlib.ExitStack() as stack:
         if options.url is None:
             server = stack.enter_context(LocalServer("valkey"))
-            site = RedisSite(server.url, label=f"embedded valkey at {server.url}")
+            label = f"embedded valkey at {server.url}"
+            site = RedisSite(server.url, label, disposable=True)
         else:
             site = RedisSite(options.url)
         stack.callback(site.close)
