@@ -6,9 +6,11 @@ The end-to-end runs use small workloads on servers the tests start themselves.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -16,6 +18,9 @@ import redis
 from click.testing import CliRunner
 
 from redis_message_queue.cli.demo import command
+from redis_message_queue.cli.demo.board import ConsumerBoard
+from redis_message_queue.cli.demo.crews import ConsumerPool, Ending
+from redis_message_queue.cli.demo.killer import Killer
 from redis_message_queue.cli.demo.ledger import (
     Findings,
     Ledger,
@@ -24,6 +29,7 @@ from redis_message_queue.cli.demo.ledger import (
     reconcile,
 )
 from redis_message_queue.cli.demo.options import DemoOptions
+from redis_message_queue.cli.demo.workers import ProducerReport
 from redis_message_queue.cli.demo.workload import (
     POISON_WINDOW,
     DemoMessage,
@@ -216,6 +222,108 @@ def test_options_refuse_a_url_with_the_memory_backend() -> None:
         DemoOptions(backend="memory", url="redis://127.0.0.1:1/0")
     with pytest.raises(ConfigurationError, match="consumers"):
         DemoOptions(consumers=0)
+
+
+# -- supervision --------------------------------------------------------------------
+
+
+class FakeHandle:
+    """A worker that ends when the test says so."""
+
+    def __init__(self) -> None:
+        self.alive = True
+        self.end = Ending.RUNNING
+        self.killed = False
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+    def kill(self) -> None:
+        self.killed = True
+        self.die(Ending.CRASHED)
+
+    def die(self, ending: Ending) -> None:
+        self.alive, self.end = False, ending
+
+    def ending(self) -> Ending:
+        return self.end
+
+    def stop(self, timeout: float) -> None:
+        del timeout
+        self.alive = False
+
+
+class FakeLauncher:
+    """Hands out fake consumers and remembers them per slot."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[int, FakeHandle]] = []
+
+    def consumer(self, slot: int) -> FakeHandle:
+        handle = FakeHandle()
+        self.started.append((slot, handle))
+        return handle
+
+    def producer(self, index: int, messages: Sequence[DemoMessage]) -> FakeHandle:
+        del index, messages
+        return FakeHandle()
+
+    def reports(self) -> list[ProducerReport]:
+        return []
+
+    def current(self, slot: int) -> FakeHandle:
+        return [handle for s, handle in self.started if s == slot][-1]
+
+
+def test_pool_replaces_dead_consumers_and_tells_kills_from_crashes() -> None:
+    launcher, board = FakeLauncher(), ConsumerBoard.create(3)
+    pool = ConsumerPool(launcher, board)
+    pool.start()
+    board.busy[1] = 1
+
+    pool.kill(1)
+    launcher.current(0).die(Ending.CRASHED)
+    launcher.current(2).die(Ending.FAILED)
+    pool.tend()
+
+    assert (pool.killed, pool.crashed, pool.errors) == (1, 1, 1)
+    assert len(launcher.started) == 6
+    assert board.busy[1] == 0
+    assert all(launcher.current(slot).is_alive() for slot in range(3))
+
+
+def test_pool_stops_replacing_once_told_to_stop() -> None:
+    launcher, board = FakeLauncher(), ConsumerBoard.create(2)
+    pool = ConsumerPool(launcher, board)
+    pool.start()
+
+    pool.stop()
+    pool.tend()
+
+    assert board.stopping
+    assert len(launcher.started) == 2
+
+
+def test_killer_spreads_its_kills_over_the_run() -> None:
+    launcher, board = FakeLauncher(), ConsumerBoard.create(2)
+    pool = ConsumerPool(launcher, board)
+    pool.start()
+    killer = Killer(pool, kills=2, rng=random.Random(0))
+
+    killer.consider(0.2)
+    assert killer.done == 0
+
+    killer.consider(0.4)
+    assert killer.done == 0, "nobody is busy"
+
+    board.busy[0] = 2
+    killer.consider(0.4)
+    assert killer.done == 0, "a redelivered message is spared"
+
+    board.busy[1] = 1
+    killer.consider(0.4)
+    assert killer.done == 1
+    assert launcher.current(1).killed
 
 
 # -- the command --------------------------------------------------------------------

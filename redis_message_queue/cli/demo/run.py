@@ -37,6 +37,7 @@ from redis_message_queue.core.keys import QueueKeyManager
 from redis_message_queue.core.stats import QueueStats
 
 TICK_SECONDS = 0.02
+IDLE_POLLS_TO_FINISH = 2
 # A consumer that keeps failing (say, the server went away) is replaced only so
 # many times before the run gives up.
 ERRORS_PER_CONSUMER = 3
@@ -131,6 +132,7 @@ class Supervisor:
         # Returns whether the wait was cut short (timeout or failing consumers).
         error_limit = ERRORS_PER_CONSUMER * self._plan.options.consumers
         total = max(1, len(self._plan.workload.messages))
+        idle_polls = 0
         while True:
             self._pool.tend()
             self._producers.collect()
@@ -138,8 +140,11 @@ class Supervisor:
             self._display.update(self._snapshot(stats))
             self._killer.consider(_settled(stats) / total)
 
+            # The depths are not one atomic read, so a reclaim between two of
+            # them could fake an empty queue once; twice in a row cannot.
             idle = stats.pending == 0 and stats.processing == 0
-            if self._producers.done and idle:
+            idle_polls = idle_polls + 1 if idle and self._producers.done else 0
+            if idle_polls >= IDLE_POLLS_TO_FINISH:
                 return False
             if time.monotonic() >= deadline or self._pool.errors > error_limit:
                 return True
