@@ -1,7 +1,7 @@
 """The exception hierarchy rooted at :class:`RedisMessageQueueError`.
 
-Errors that must also be redis-py exceptions (script errors, exhausted retries) live in
-the Redis adapter, which is allowed to import redis; they share this root.
+Errors that must also be redis-py exceptions (script errors, exhausted retries, failed
+cleanup) live in the Redis adapter, which may import redis; they share this root.
 """
 
 from __future__ import annotations
@@ -37,15 +37,12 @@ class GatewayContractError(RedisMessageQueueError, TypeError):
     """A gateway or backend returned something its contract does not allow."""
 
 
-class CleanupFailedError(RedisMessageQueueError):
-    """Acknowledging or failing a message did not reach the server.
-
-    The message keeps its lease and comes back once the lease expires.
-    """
-
-
 class QueueBackpressureError(RedisMessageQueueError):
     """The pending list is at ``max_pending_length`` and the policy refused."""
+
+
+class QueueDrainedError(RedisMessageQueueError):
+    """The queue was drained; it publishes no more messages."""
 
 
 class PayloadTooLargeError(RedisMessageQueueError, ValueError):

@@ -1,17 +1,18 @@
 """Import path of the exceptions, kept from 6.0.0."""
 
 from redis_message_queue.adapters.redis.errors import (
+    CleanupFailedError,
     LuaScriptError,
     RetryBudgetExhaustedError,
 )
 from redis_message_queue.core.errors import (
-    CleanupFailedError,
     ConfigurationError,
     GatewayContractError,
     LifecycleError,
     PayloadTooDeepError,
     PayloadTooLargeError,
     QueueBackpressureError,
+    QueueDrainedError,
     RedisMessageQueueError,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "PayloadTooDeepError",
     "PayloadTooLargeError",
     "QueueBackpressureError",
+    "QueueDrainedError",
     "RedisMessageQueueError",
     "RetryBudgetExhaustedError",
 ]

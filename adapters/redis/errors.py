@@ -22,6 +22,20 @@ _RESPONSE_ERRORS = (redis.exceptions.ResponseError, valkey.exceptions.ResponseEr
 _WRONG_TYPE_PREFIX = "WRONGTYPE"
 
 
+def _init_with_context(
+    self: redis.exceptions.RedisError,
+    *args: object,
+    queue: str | None = None,
+    message_id: str | None = None,
+    operation: str | None = None,
+) -> None:
+    # redis-py's constructor takes no queue details, so they are set after it ran.
+    redis.exceptions.RedisError.__init__(self, *args)
+    self.queue = queue  # type: ignore[attr-defined]
+    self.message_id = message_id  # type: ignore[attr-defined]
+    self.operation = operation  # type: ignore[attr-defined]
+
+
 class LuaScriptError(redis.exceptions.ResponseError, RedisMessageQueueError):
     """A queue key holds a value of the wrong type, so the server refused the call.
 
@@ -30,34 +44,24 @@ class LuaScriptError(redis.exceptions.ResponseError, RedisMessageQueueError):
     the foreign key.
     """
 
-    def __init__(
-        self,
-        *args: object,
-        queue: str | None = None,
-        message_id: str | None = None,
-        operation: str | None = None,
-    ) -> None:
-        # redis-py's constructor takes no queue details, so set them after it ran.
-        super().__init__(*args)
-        self.queue = queue
-        self.message_id = message_id
-        self.operation = operation
+    __init__ = _init_with_context
 
 
 class RetryBudgetExhaustedError(redis.exceptions.RedisError, RedisMessageQueueError):
     """Retrying a failed server call used up its budget; the last error is the cause."""
 
-    def __init__(
-        self,
-        *args: object,
-        queue: str | None = None,
-        message_id: str | None = None,
-        operation: str | None = None,
-    ) -> None:
-        super().__init__(*args)
-        self.queue = queue
-        self.message_id = message_id
-        self.operation = operation
+    __init__ = _init_with_context
+
+
+class CleanupFailedError(redis.exceptions.RedisError, RedisMessageQueueError):
+    """Acknowledging or failing a message did not reach the server.
+
+    The message keeps its lease and comes back once the lease expires. The error
+    is also a ``redis.RedisError``, as the raw client error was in 6.0.0; the
+    client's exception is its ``__cause__``.
+    """
+
+    __init__ = _init_with_context
 
 
 @contextlib.contextmanager

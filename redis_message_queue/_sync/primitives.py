@@ -7,6 +7,7 @@ everything else in ``_sync`` is generated from the asyncio source.
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -67,3 +68,60 @@ def require_backend(backend: object) -> SyncBackend:
             f"the sync queue needs a SyncBackend, got {type(backend).__name__}"
         )
     return backend
+
+
+class StopSignal:
+    """A flag one side sets and the other waits on with a timeout."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        """Raise the flag; waiters return at once."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Whether the flag is up."""
+        return self._event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds; True if the flag went up."""
+        return self._event.wait(timeout)
+
+
+class Background:
+    """Work running beside the handler: a daemon thread, so that a handler busy
+    with the CPU cannot starve it.
+
+    Args:
+        work: The function to run, called with no arguments.
+        name: The thread's name.
+    """
+
+    def __init__(self, work: Callable[[], None], name: str) -> None:
+        self._thread = threading.Thread(target=work, name=name, daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the work to end; True if it did."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+def cancellation_requested() -> bool:
+    """Threads are not cancelled from outside: always False."""
+    return False
+
+
+def shielded(work: Any, *, absorb_cancellation: bool = False) -> Any:
+    """Return the already computed result (a thread is never cancelled)."""
+    del absorb_cancellation
+    return work
+
+
+def leaves_message_claimed(error: BaseException) -> bool:
+    """Whether a handler's exception means "stop now" rather than "this failed".
+
+    Interrupts and exits leave the message claimed for its lease to bring back.
+    """
+    return isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit)

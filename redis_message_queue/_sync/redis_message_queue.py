@@ -17,6 +17,8 @@ from typing import Any
 from redis_message_queue._sync import primitives
 from redis_message_queue._sync.claiming import Claimer
 from redis_message_queue._sync.emitter import EventEmitter
+from redis_message_queue._sync.heartbeat import Heartbeat
+from redis_message_queue.adapters.redis.errors import CleanupFailedError
 from redis_message_queue.core import envelope, payload
 from redis_message_queue.core.dedup import (
     default_deduplication_key,
@@ -24,9 +26,9 @@ from redis_message_queue.core.dedup import (
 )
 from redis_message_queue.core.envelope import MessageData
 from redis_message_queue.core.errors import (
-    CleanupFailedError,
     ConfigurationError,
     QueueBackpressureError,
+    QueueDrainedError,
 )
 from redis_message_queue.core.events import EventOperation, EventOutcome
 from redis_message_queue.core.keys import DEFAULT_KEY_SEPARATOR, QueueKeyManager
@@ -53,7 +55,8 @@ from redis_message_queue.core.stats import QueueStats
 
 logger = logging.getLogger(__name__)
 
-_LEAVE_IN_PROCESSING = (KeyboardInterrupt, SystemExit, GeneratorExit)
+_DRAIN_POLL_SECONDS = 0.01
+_LONGEST_DRAINED_PAUSE_SECONDS = 1.0
 _BLOCK_FIRST_PAUSE_SECONDS = 0.005
 _BLOCK_LONGEST_PAUSE_SECONDS = 0.1
 
@@ -157,6 +160,8 @@ class RedisMessageQueue:
             self._backend, self.key, self._claim_options(), self._emitter
         )
         self._draining = False
+        self._in_flight = 0
+        self._on_heartbeat_failure = on_heartbeat_failure
 
     # -- publishing ---------------------------------------------------------------
 
@@ -174,7 +179,14 @@ class RedisMessageQueue:
             ValueError: The dict holds NaN or an infinity, or the text is not valid
                 Unicode.
             QueueBackpressureError: The queue is full and the policy refused.
+            QueueDrainedError: :meth:`drain` was called.
         """
+        if self._draining:
+            raise QueueDrainedError(
+                "the queue was drained and publishes no more messages",
+                queue=self._settings.name,
+                operation="publish",
+            )
         text = payload.serialize(message)
         payload.check_limits(
             message,
@@ -265,23 +277,76 @@ class RedisMessageQueue:
             return
 
         message = envelope.decode(claim.stored)
+        heartbeat = self._start_heartbeat(claim)
+        self._in_flight += 1
         try:
             yield message.payload
-        except _LEAVE_IN_PROCESSING:
+        except BaseException as exc:
+            if heartbeat is not None:
+                heartbeat.stop()
+            self._after_handler_raised(claim, message, exc)
+            raise
+        else:
+            if heartbeat is not None:
+                heartbeat.stop()
+            # A cancellation arriving now waits until the ack is done, then counts.
+            primitives.shielded(self._acknowledge(claim, message))
+        finally:
+            self._in_flight -= 1
+
+    def process_message_callback(self, handler: Callable[[Any], Any]) -> bool:
+        """Claim one message and run ``handler(payload)`` with the same lifecycle as
+        :meth:`process_message`.
+
+        Args:
+            handler: Called with the payload; on the asyncio queue it may be async.
+
+        Returns:
+            True if a message was handled, False if none arrived within the wait.
+        """
+        with self.process_message() as message:
+            if message is None:
+                return False
+            primitives.call_user_function(handler, message)
+            return True
+
+    def _start_heartbeat(self, claim: Claim) -> Heartbeat | None:
+        interval = self._settings.heartbeat_interval_seconds
+        lease_ms = self._settings.lease_ms
+        if interval is None or lease_ms is None:
+            return None
+        heartbeat = Heartbeat(
+            self._backend,
+            self.key,
+            claim,
+            lease_ms=lease_ms,
+            interval_seconds=interval,
+            emitter=self._emitter,
+            on_failure=self._on_heartbeat_failure,
+        )
+        heartbeat.start()
+        return heartbeat
+
+    def _after_handler_raised(
+        self, claim: Claim, message: envelope.Envelope, error: BaseException
+    ) -> None:
+        if primitives.leaves_message_claimed(error):
             logger.warning(
-                "handler interrupted on queue %s; message %s stays claimed",
+                "handler interrupted on queue %s; message %s stays claimed until "
+                "its lease expires",
                 self._settings.name,
                 message.message_id,
             )
-            raise
-        except Exception as handler_error:
-            self._fail(claim, message, handler_error)
-            raise
-        else:
-            self._acknowledge(claim, message)
+            return
+        # The handler's exception is what the caller sees, so one cancellation
+        # during this cleanup is absorbed rather than raised over it.
+        primitives.shielded(self._fail(claim, message, error), absorb_cancellation=True)
 
     def _next_claim(self) -> Claim | None:
         if self._draining:
+            # Pausing keeps a consumer loop that ignores is_draining from spinning.
+            pause = min(self._settings.wait_seconds, _LONGEST_DRAINED_PAUSE_SECONDS)
+            primitives.sleep(pause)
             self._emitter.emit(EventOperation.CLAIM_EMPTY, EventOutcome.SKIPPED)
             return None
 
@@ -302,7 +367,7 @@ class RedisMessageQueue:
         )
         return claim
 
-    def _acknowledge(self, claim: Claim, message: envelope.Envelope) -> None:
+    def _acknowledge(self, claim: Claim, message: envelope.Envelope) -> bool:
         keep = self._settings.enable_completed_queue
         settlement = Settlement(
             stored=claim.stored,
@@ -321,10 +386,11 @@ class RedisMessageQueue:
                 destination_queue=self.key.completed,
             )
         self._report_settled(EventOperation.ACK, settled, claim, message)
+        return settled
 
     def _fail(
-        self, claim: Claim, message: envelope.Envelope, handler_error: Exception
-    ) -> None:
+        self, claim: Claim, message: envelope.Envelope, handler_error: BaseException
+    ) -> bool:
         keep = self._settings.enable_failed_queue
         logger.error(
             "handler failed on queue %s for message %s",
@@ -349,10 +415,12 @@ class RedisMessageQueue:
         )
         try:
             settled = self._settle(settlement, message)
-        except CleanupFailedError:
+        except CleanupFailedError as cleanup_error:
             # The handler's exception is the one the caller needs to see.
-            return
+            _warn_without_raising(f"{cleanup_error}; the handler's error follows")
+            return False
         self._report_settled(EventOperation.NACK, settled, claim, message)
+        return settled
 
     def _settle(self, settlement: Settlement, message: envelope.Envelope) -> bool:
         started = time.perf_counter()
@@ -431,18 +499,42 @@ class RedisMessageQueue:
         """Whether :meth:`drain` was called: no new deliveries start."""
         return self._draining
 
+    @property
+    def is_drained(self) -> bool:
+        """Whether draining has finished: no delivery of this queue is running."""
+        return self._draining and self._in_flight == 0
+
     def drain(self, timeout: float | None = None) -> bool:
-        """Stop starting deliveries; later ``process_message()`` calls yield None.
+        """Stop new deliveries and wait for the running ones to settle.
+
+        Later ``process_message()`` calls yield ``None`` without touching the
+        server (after a short pause, so a loop that ignores :attr:`is_draining`
+        does not spin), and ``publish()`` raises :class:`QueueDrainedError`.
+        Running handlers are not interrupted.
 
         Args:
-            timeout: Seconds to wait for outstanding work (``None``: no bound).
+            timeout: Seconds to wait for running deliveries; ``None`` waits as long
+                as they take, 0 only reports.
 
         Returns:
-            True when nothing the queue started is left unresolved.
+            True when no delivery of this queue is still running.
+
+        Raises:
+            TypeError: ``timeout`` is not a number.
+            ConfigurationError: ``timeout`` is negative.
         """
         _check_timeout(timeout)
         self._draining = True
+        deadline = None if timeout is None else primitives.monotonic() + timeout
+        while self._in_flight:
+            if deadline is not None and primitives.monotonic() >= deadline:
+                return False
+            primitives.sleep(_DRAIN_POLL_SECONDS)
         return True
+
+    def close(self, timeout: float | None = None) -> bool:
+        """The same as :meth:`drain` (the asyncio spelling of 6.0.0)."""
+        return self.drain(timeout)
 
     # -- construction helpers -----------------------------------------------------
 
@@ -475,6 +567,14 @@ def _choose_backend(*, gateway: object, client: object, backend: object) -> Sync
     if client is not None:
         return primitives.backend_for_client(client)
     raise ConfigurationError("custom gateways are not supported by this version yet")
+
+
+def _warn_without_raising(detail: str) -> None:
+    try:
+        warnings.warn(detail, RuntimeWarning, stacklevel=4)
+    except Warning:
+        # Warnings set to raise must not hide the handler's own exception.
+        logger.debug("a warning was raised as an error and dropped: %s", detail)
 
 
 def _check_timeout(timeout: object) -> None:

@@ -1,0 +1,143 @@
+# Generated from the asyncio source by tools/unasync_sources.py; do not edit.
+"""Keeps a lease alive while its handler runs, beside the handler.
+
+The sync queue renews from a daemon thread, the asyncio queue from a task. The first
+renewal that fails or finds the lease gone stops the heartbeat for good and reports
+it once through ``on_heartbeat_failure``, unless the handler has already finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from redis_message_queue._sync import primitives
+from redis_message_queue._sync.emitter import EventEmitter, report_callback_failure
+from redis_message_queue.core.envelope import decode
+from redis_message_queue.core.events import EventOperation, EventOutcome
+from redis_message_queue.core.keys import QueueKeyManager
+from redis_message_queue.core.ports import Claim, SyncBackend
+
+logger = logging.getLogger(__name__)
+
+_SHORTEST_STOP_WAIT_SECONDS = 0.1
+
+
+class Heartbeat:
+    """Renews one claim's lease every ``interval_seconds`` until stopped.
+
+    Args:
+        backend: Where the lease lives.
+        keys: The queue's key names.
+        claim: The claim whose lease is kept.
+        lease_ms: The lease length each renewal sets.
+        interval_seconds: Time between renewals.
+        emitter: Receives the renewal events.
+        on_failure: The user's ``on_heartbeat_failure``, or None.
+    """
+
+    def __init__(
+        self,
+        backend: SyncBackend,
+        keys: QueueKeyManager,
+        claim: Claim,
+        *,
+        lease_ms: int,
+        interval_seconds: float,
+        emitter: EventEmitter,
+        on_failure: Callable[[], Any] | None,
+    ) -> None:
+        self._backend = backend
+        self._keys = keys
+        self._claim = claim
+        self._lease_ms = lease_ms
+        self._interval = interval_seconds
+        self._emitter = emitter
+        self._on_failure = on_failure
+        self._message_id = decode(claim.stored).message_id
+        self._stop = primitives.StopSignal()
+        self._runner: primitives.Background | None = None
+
+    def start(self) -> None:
+        """Begin renewing in the background."""
+        name = f"rmq-heartbeat-{self._keys.queue_name}"
+        self._runner = primitives.Background(self._run, name)
+
+    def stop(self) -> None:
+        """Stop renewing and wait (bounded) for an in-flight renewal to end.
+
+        A renewal still running after ``max(2 x interval, 0.1 s)`` is left behind
+        with a ``heartbeat_stop_timeout`` event and a warning; its late result
+        cannot harm the settled message.
+        """
+        self._stop.set()
+        if self._runner is None:
+            return
+
+        timeout = max(2 * self._interval, _SHORTEST_STOP_WAIT_SECONDS)
+        if self._runner.join(timeout):
+            return
+        self._emitter.emit(
+            EventOperation.HEARTBEAT_STOP_TIMEOUT,
+            EventOutcome.FAILURE,
+            message_id=self._message_id,
+            lease_token=self._claim.lease_token,
+        )
+        detail = f"heartbeat of queue {self._keys.queue_name!r} did not stop in time"
+        logger.warning("%s", detail)
+        _warn(detail)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            if not self._renew_once():
+                return
+
+    def _renew_once(self) -> bool:
+        try:
+            renewed = self._backend.renew(
+                self._keys, self._claim.stored, self._claim.lease_token, self._lease_ms
+            )
+        except Exception as exc:
+            logger.warning(
+                "lease renewal failed on queue %s", self._keys.queue_name, exc_info=exc
+            )
+            self._report_loss(EventOutcome.FAILURE, exc)
+            return False
+
+        if not renewed:
+            logger.warning("lease lost on queue %s", self._keys.queue_name)
+            self._report_loss(EventOutcome.SKIPPED, None)
+            return False
+
+        self._emitter.emit(
+            EventOperation.LEASE_RENEW,
+            EventOutcome.SUCCESS,
+            message_id=self._message_id,
+            lease_token=self._claim.lease_token,
+        )
+        return True
+
+    def _report_loss(self, outcome: EventOutcome, error: BaseException | None) -> None:
+        self._emitter.emit(
+            EventOperation.LEASE_RENEW_FAILED,
+            outcome,
+            error=error,
+            message_id=self._message_id,
+            lease_token=self._claim.lease_token,
+        )
+        if self._on_failure is None or self._stop.is_set():
+            # Once the handler is done its lease no longer matters to anyone.
+            return
+        try:
+            primitives.call_user_function(self._on_failure)
+        except Exception as exc:
+            report_callback_failure("on_heartbeat_failure", exc)
+
+
+def _warn(detail: str) -> None:
+    try:
+        warnings.warn(detail, RuntimeWarning, stacklevel=4)
+    except Warning:
+        logger.debug("the heartbeat warning was raised as an error and dropped")
