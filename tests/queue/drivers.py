@@ -34,6 +34,10 @@ class SyncQueueDriver:
         with self.queue.process_message() as message:
             return handler(message)
 
+    def process_callback(self, handler: Handler) -> bool:
+        """Run ``process_message_callback(handler)``."""
+        return self.queue.process_message_callback(handler)
+
     def stats(self) -> QueueStats:
         """The queue's depths."""
         return self.queue.stats()
@@ -80,6 +84,10 @@ class AsyncQueueDriver:
                 raise
         else:
             self._runner.run(manager.__aexit__(None, None, None))
+
+    def process_callback(self, handler: Handler) -> bool:
+        """Run ``process_message_callback(handler)`` on the loop."""
+        return self._runner.run(self.queue.process_message_callback(handler))
 
     def stats(self) -> QueueStats:
         """The queue's depths."""
