@@ -102,7 +102,8 @@ def _refuse_unusable(client: object) -> None:
 def _refuse_single_connection(client: object) -> None:
     # A client built with single_connection_client=True pins one socket; sharing it
     # across threads or a fork interleaves replies.
-    if getattr(client, "connection", None) is not None:
+    pinned = getattr(client, "single_connection_client", False) is True
+    if pinned or getattr(client, "connection", None) is not None:
         raise TypeError(
             "'client' was built with single_connection_client=True; a queue needs a "
             "client with a connection pool"
