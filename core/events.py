@@ -29,6 +29,8 @@ class EventOperation(enum.StrEnum):
     TRIM_FAILED = "trim_failed"
     RETRY_ATTEMPT = "retry_attempt"
     RETRY_EXHAUSTED = "retry_exhausted"
+    DROPPED = "dropped"
+    """A pending message removed by the ``drop_oldest`` policy (not in 6.0.0)."""
 
 
 class EventOutcome(enum.StrEnum):

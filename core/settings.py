@@ -135,6 +135,11 @@ def validate_queue_arguments(
         "max_pending_length", max_pending_length
     )
     policy = _overload_policy(pending_overload_policy)
+    if policy is not OverloadPolicy.RAISE and pending_cap is None:
+        raise ConfigurationError(
+            f"'pending_overload_policy={policy.value}' needs 'max_pending_length'; "
+            "without a cap it would never apply"
+        )
     block_timeout = validation.finite_number(
         "pending_overload_block_timeout_seconds",
         pending_overload_block_timeout_seconds,

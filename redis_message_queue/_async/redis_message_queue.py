@@ -213,6 +213,7 @@ class RedisMessageQueue:
             raise
 
         enqueued = result.enqueued[0]
+        await self._report_drops(result.dropped)
         await self._report_publish(enqueued, message_id, started)
         return enqueued
 
@@ -247,6 +248,18 @@ class RedisMessageQueue:
             jittered = pause * random.uniform(0.5, 1.5)  # noqa: S311 - not security
             await primitives.sleep(min(remaining, jittered))
             pause = min(pause * 2, _BLOCK_LONGEST_PAUSE_SECONDS)
+
+    async def _report_drops(self, dropped: tuple[MessageData, ...]) -> None:
+        for stored in dropped:
+            message_id = envelope.decode(stored).message_id
+            logger.warning(
+                "queue %s is full; dropped its oldest message %s",
+                self._settings.name,
+                message_id,
+            )
+            await self._emitter.emit(
+                EventOperation.DROPPED, EventOutcome.SUCCESS, message_id=message_id
+            )
 
     async def _report_publish(
         self, enqueued: bool, message_id: str | None, started: float

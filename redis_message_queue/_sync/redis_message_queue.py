@@ -214,6 +214,7 @@ class RedisMessageQueue:
             raise
 
         enqueued = result.enqueued[0]
+        self._report_drops(result.dropped)
         self._report_publish(enqueued, message_id, started)
         return enqueued
 
@@ -248,6 +249,18 @@ class RedisMessageQueue:
             jittered = pause * random.uniform(0.5, 1.5)  # noqa: S311 - not security
             primitives.sleep(min(remaining, jittered))
             pause = min(pause * 2, _BLOCK_LONGEST_PAUSE_SECONDS)
+
+    def _report_drops(self, dropped: tuple[MessageData, ...]) -> None:
+        for stored in dropped:
+            message_id = envelope.decode(stored).message_id
+            logger.warning(
+                "queue %s is full; dropped its oldest message %s",
+                self._settings.name,
+                message_id,
+            )
+            self._emitter.emit(
+                EventOperation.DROPPED, EventOutcome.SUCCESS, message_id=message_id
+            )
 
     def _report_publish(
         self, enqueued: bool, message_id: str | None, started: float
