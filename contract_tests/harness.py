@@ -86,10 +86,17 @@ class PortDriver:
         return self._call(self.backend.wait_for_messages(queue, timeout))
 
     def peek(
-        self, queue: QueueKeyManager, key: str, count: int
+        self,
+        queue: QueueKeyManager,
+        key: str,
+        count: int,
+        *,
+        oldest_first: bool = False,
     ) -> tuple[MessageData, ...]:
         """Run the backend's ``peek``."""
-        return self._call(self.backend.peek(queue, key, count))
+        return self._call(
+            self.backend.peek(queue, key, count, oldest_first=oldest_first)
+        )
 
     def wait_while_another_publishes(
         self,

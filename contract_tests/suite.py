@@ -199,6 +199,20 @@ class BackendContract:
         assert _ack(port, keys, claim) is True
         assert port.depths(keys).processing == 0
 
+    def test_peek_reads_both_ends_without_changes(
+        self, port: PortDriver, keys: QueueKeyManager
+    ) -> None:
+        """R19: peek shows the newest or the next-to-claim entries, changing nothing."""
+        _publish_texts(port, keys, "a", "b", "c")
+
+        newest = port.peek(keys, keys.pending, 2)
+        next_up = port.peek(keys, keys.pending, 2, oldest_first=True)
+
+        assert [_payload(value) for value in newest] == ["c", "b"]
+        assert [_payload(value) for value in next_up] == ["a", "b"]
+        assert port.peek(keys, keys.pending, 0) == ()
+        assert port.depths(keys).pending == 3
+
     # -- deduplication ------------------------------------------------------------
 
     def test_duplicate_inside_window_is_suppressed(

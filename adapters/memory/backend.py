@@ -110,10 +110,15 @@ class SyncMemoryBackend(_MemoryBackendBase, SyncBackend):
         return self.store.depths(queue)
 
     def peek(
-        self, queue: QueueKeyManager, key: str, count: int
+        self,
+        queue: QueueKeyManager,
+        key: str,
+        count: int,
+        *,
+        oldest_first: bool = False,
     ) -> tuple[MessageData, ...]:
-        """The newest ``count`` elements of the list ``key`` of ``queue``."""
-        return _peek(self, queue, key, count)
+        """See :meth:`SyncBackend.peek`."""
+        return _peek(self, queue, key, count, oldest_first)
 
     def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
         """Block the thread until a message reaches ``pending`` or the timeout.
@@ -181,10 +186,15 @@ class AsyncMemoryBackend(_MemoryBackendBase, AsyncBackend):
         return self.store.depths(queue)
 
     async def peek(
-        self, queue: QueueKeyManager, key: str, count: int
+        self,
+        queue: QueueKeyManager,
+        key: str,
+        count: int,
+        *,
+        oldest_first: bool = False,
     ) -> tuple[MessageData, ...]:
-        """The newest ``count`` elements of the list ``key`` of ``queue``."""
-        return _peek(self, queue, key, count)
+        """See :meth:`AsyncBackend.peek`."""
+        return _peek(self, queue, key, count, oldest_first)
 
     async def wait_for_messages(
         self, queue: QueueKeyManager, timeout_seconds: float
@@ -208,12 +218,19 @@ class AsyncMemoryBackend(_MemoryBackendBase, AsyncBackend):
 
 
 def _peek(
-    backend: _MemoryBackendBase, queue: QueueKeyManager, key: str, count: int
+    backend: _MemoryBackendBase,
+    queue: QueueKeyManager,
+    key: str,
+    count: int,
+    oldest_first: bool,
 ) -> tuple[MessageData, ...]:
     # Every key of the queue lives in one store; the queue only routes on a cluster.
     del queue
     values = backend.store.values(
-        key, max(count, 0), decode_responses=backend.decode_responses
+        key,
+        max(count, 0),
+        decode_responses=backend.decode_responses,
+        oldest_first=oldest_first,
     )
     return tuple(values)
 

@@ -419,20 +419,25 @@ class MemoryStore:
         count: int | None = None,
         *,
         decode_responses: bool | None = None,
+        oldest_first: bool = False,
     ) -> list[MessageData]:
         """The elements of a list key, newest first, as ``LRANGE`` gives them.
 
         Args:
             key: A ``pending``, history or dead-letter key of a queue.
-            count: Return at most this many newest elements; ``None`` for all.
+            count: Return at most this many elements; ``None`` for all.
             decode_responses: Type of the values; the store's setting if ``None``.
+            oldest_first: Start from the oldest end instead.
         """
         with self._lock:
             if key in self._pending:
-                records = itertools.islice(self._pending[key], count)
-                raw = [record.value for record in records]
+                pending = self._pending[key]
+                records = reversed(pending) if oldest_first else iter(pending)
+                raw = [record.value for record in itertools.islice(records, count)]
             else:
-                raw = list(itertools.islice(self._lists.get(key, ()), count))
+                history = self._lists.get(key, deque())
+                values = reversed(history) if oldest_first else iter(history)
+                raw = list(itertools.islice(values, count))
 
         decode_values = self._decoding(decode_responses)
         return [_client_value(value, decode_values) for value in raw]

@@ -104,10 +104,17 @@ class AsyncioBridge(SyncBackend):
         return self._runner.run(self.inner.depths(queue))
 
     def peek(
-        self, queue: QueueKeyManager, key: str, count: int
+        self,
+        queue: QueueKeyManager,
+        key: str,
+        count: int,
+        *,
+        oldest_first: bool = False,
     ) -> tuple[MessageData, ...]:
         """Run the asyncio peek to completion."""
-        return self._runner.run(self.inner.peek(queue, key, count))
+        return self._runner.run(
+            self.inner.peek(queue, key, count, oldest_first=oldest_first)
+        )
 
     def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
         """Run the asyncio wait to completion."""

@@ -35,8 +35,8 @@ def _async_queue(client: object) -> None:
         (_async_queue, redis.Redis(port=PORT), "sync client"),
         (_async_queue, valkey.Valkey(port=PORT), "sync client"),
         (_sync_queue, redis.Redis(port=PORT).pipeline(), "pipeline"),
-        (_sync_queue, redis.sentinel.Sentinel([("127.0.0.1", PORT)]), "master_for"),
-        (_async_queue, redis.asyncio.Sentinel([("127.0.0.1", PORT)]), "master_for"),
+        (_sync_queue, redis.sentinel.Sentinel([("127.0.0.1", PORT)]), "master_for"),  # type: ignore[no-untyped-call]
+        (_async_queue, redis.asyncio.Sentinel([("127.0.0.1", PORT)]), "master_for"),  # type: ignore[no-untyped-call]
         (_sync_queue, "redis://localhost", "redis.Redis"),
     ],
 )
