@@ -22,6 +22,7 @@ import pytest
 pytest.register_assert_rewrite(
     "redis_message_queue.contract_tests.suite",
     "redis_message_queue.contract_tests.harness",
+    "redis_message_queue.contract_tests.replay",
 )
 
 from redis_message_queue.contract_tests.harness import (  # noqa: E402

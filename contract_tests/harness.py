@@ -63,9 +63,15 @@ class PortDriver:
         options = options or PublishOptions()
         return self._call(self.backend.publish(queue, publications, options))
 
-    def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+    def claim(
+        self,
+        queue: QueueKeyManager,
+        options: ClaimOptions,
+        *,
+        claim_id: str | None = None,
+    ) -> ClaimResult:
         """Run the backend's ``claim``."""
-        return self._call(self.backend.claim(queue, options))
+        return self._call(self.backend.claim(queue, options, claim_id=claim_id))
 
     def settle(self, queue: QueueKeyManager, settlement: Settlement) -> bool:
         """Run the backend's ``settle``."""

@@ -22,6 +22,7 @@ from redis_message_queue.contract_tests.harness import (
     RealTime,
     TimeControl,
 )
+from redis_message_queue.contract_tests.replay import ReplayRules
 from redis_message_queue.core import envelope
 from redis_message_queue.core.clock import ManualClock
 from redis_message_queue.core.errors import QueueBackpressureError
@@ -82,7 +83,7 @@ def _ack(port: PortDriver, keys: QueueKeyManager, claim: Claim) -> bool:
     )
 
 
-class BackendContract:
+class BackendContract(ReplayRules):
     """The shared contract suite. Override the ``backend`` fixture in a subclass."""
 
     @pytest.fixture

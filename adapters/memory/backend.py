@@ -87,9 +87,17 @@ class SyncMemoryBackend(_MemoryBackendBase, SyncBackend):
             queue, publications, options, decode_responses=self.decode_responses
         )
 
-    def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+    def claim(
+        self,
+        queue: QueueKeyManager,
+        options: ClaimOptions,
+        *,
+        claim_id: str | None = None,
+    ) -> ClaimResult:
         """See :meth:`SyncBackend.claim`."""
-        return self.store.claim(queue, options, decode_responses=self.decode_responses)
+        return self.store.claim(
+            queue, options, claim_id=claim_id, decode_responses=self.decode_responses
+        )
 
     def settle(self, queue: QueueKeyManager, settlement: Settlement) -> bool:
         """See :meth:`SyncBackend.settle`."""
@@ -163,9 +171,17 @@ class AsyncMemoryBackend(_MemoryBackendBase, AsyncBackend):
             queue, publications, options, decode_responses=self.decode_responses
         )
 
-    async def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+    async def claim(
+        self,
+        queue: QueueKeyManager,
+        options: ClaimOptions,
+        *,
+        claim_id: str | None = None,
+    ) -> ClaimResult:
         """See :meth:`AsyncBackend.claim`."""
-        return self.store.claim(queue, options, decode_responses=self.decode_responses)
+        return self.store.claim(
+            queue, options, claim_id=claim_id, decode_responses=self.decode_responses
+        )
 
     async def settle(self, queue: QueueKeyManager, settlement: Settlement) -> bool:
         """See :meth:`AsyncBackend.settle`."""

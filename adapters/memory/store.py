@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import uuid
 from collections import defaultdict, deque
 from collections.abc import Sequence
 
@@ -53,6 +52,7 @@ from redis_message_queue.core.ports.types import (
     QueueDepths,
     Settlement,
 )
+from redis_message_queue.core.replay import lease_tokens, marker_value, new_claim_id
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ class MemoryStore:
         self._counts: defaultdict[str, dict[bytes, int]] = defaultdict(dict)
         self._lists: defaultdict[str, deque[bytes]] = defaultdict(deque)
         self._markers = DeadlineIndex()
+        self._marker_values: dict[str, str] = {}
+        self._settled = DeadlineIndex()
 
     def flush(self) -> None:
         """Delete every queue and marker, as ``FLUSHDB`` would; waiters stay."""
@@ -123,7 +125,8 @@ class MemoryStore:
         """
         with self._lock:
             now_ms = self.clock.now_ms()
-            self._markers.pop_expired(now_ms)
+            for expired in self._markers.pop_expired(now_ms):
+                del self._marker_values[expired]
             fresh = self._fresh_flags(publications)
             dropped = self._make_room(queue, sum(fresh), options)
 
@@ -131,11 +134,15 @@ class MemoryStore:
                 if is_fresh:
                     self._enqueue(queue, publication, now_ms, options)
             woken = self._waiters.take(queue.pending) if any(fresh) else []
+            enqueued = [
+                is_fresh or self._marked_by(publication)
+                for publication, is_fresh in zip(publications, fresh, strict=True)
+            ]
 
         wake_all(woken)
         decode_values = self._decoding(decode_responses)
         return PublishResult(
-            enqueued=tuple(fresh),
+            enqueued=tuple(enqueued),
             dropped=tuple(_client_value(value, decode_values) for value in dropped),
         )
 
@@ -149,6 +156,15 @@ class MemoryStore:
                 seen.add(key)
             flags.append(not duplicate)
         return flags
+
+    def _marked_by(self, publication: Publication) -> bool:
+        # A marker holding this publication's own id was set by an earlier run of
+        # the same call, whose reply was lost: that run enqueued it.
+        marker = marker_value(publication.stored)
+        key = publication.dedup_key
+        return (
+            bool(marker) and key is not None and self._marker_values.get(key) == marker
+        )
 
     def _make_room(
         self, queue: QueueKeyManager, incoming: int, options: PublishOptions
@@ -185,6 +201,9 @@ class MemoryStore:
         if publication.dedup_key is not None:
             expiry_ms = now_ms + options.dedup_ttl_seconds * 1000
             self._markers.set(publication.dedup_key, expiry_ms)
+            self._marker_values[publication.dedup_key] = marker_value(
+                publication.stored
+            )
         record = MessageRecord(publication.stored.encode("utf-8"))
         self._pending[queue.pending].appendleft(record)
 
@@ -193,6 +212,7 @@ class MemoryStore:
         queue: QueueKeyManager,
         options: ClaimOptions,
         *,
+        claim_id: str | None = None,
         decode_responses: bool | None = None,
     ) -> ClaimResult:
         """Take back expired leases, then take the oldest pending messages.
@@ -200,6 +220,9 @@ class MemoryStore:
         Args:
             queue: The queue to claim from.
             options: How many, lease length, delivery budget, reclaim limit.
+            claim_id: The id the lease tokens derive from; a fresh one if
+                ``None``. When its tokens already hold messages (the call is a
+                repeat), those are returned and nothing else is claimed.
             decode_responses: Type of the values handed out; the store's setting
                 if ``None``.
 
@@ -207,10 +230,15 @@ class MemoryStore:
             The deliveries (oldest first), what was reclaimed and dead-lettered,
             and the time until the earliest lease expires.
         """
+        tokens = lease_tokens(claim_id or new_claim_id(), options.max_messages)
         with self._lock:
             now_ms = self.clock.now_ms()
-            reclaimed = self._reclaim(queue, now_ms, options.reclaim_limit)
-            deliveries, dead_lettered = self._take(queue, now_ms, options)
+            reclaimed: list[bytes] = []
+            dead_lettered: list[bytes] = []
+            deliveries = self._earlier_run(queue, tokens, now_ms, options.lease_ms)
+            if not deliveries:
+                reclaimed = self._reclaim(queue, now_ms, options.reclaim_limit)
+                deliveries, dead_lettered = self._take(queue, now_ms, options, tokens)
             next_expiry_ms = self._next_expiry_ms(queue, now_ms)
 
             woken: list[Waiter] = []
@@ -229,6 +257,29 @@ class MemoryStore:
             next_expiry_ms=next_expiry_ms,
         )
 
+    def _earlier_run(
+        self,
+        queue: QueueKeyManager,
+        tokens: Sequence[str],
+        now_ms: int,
+        lease_ms: int | None,
+    ) -> list[_Delivery]:
+        # What an earlier run of the same claim left under its tokens; the lease
+        # restarts, as if the claim had happened now.
+        processing = self._processing[queue.processing]
+        deadlines = self._deadlines[queue.lease_deadlines]
+        deliveries: list[_Delivery] = []
+        for token in tokens:
+            record = processing.get(token)
+            if record is None:
+                continue
+            if lease_ms is not None and token in deadlines:
+                record.move(Move.RENEW)
+                deadlines.set(token, lease_deadline_ms(now_ms, lease_ms))
+            count = self._counts[queue.delivery_counts].get(_field(record), 1)
+            deliveries.append((record.value, token, count))
+        return deliveries
+
     def _reclaim(self, queue: QueueKeyManager, now_ms: int, limit: int) -> list[bytes]:
         tokens = self._deadlines[queue.lease_deadlines].pop_expired(now_ms, limit)
         processing = self._processing[queue.processing]
@@ -246,7 +297,11 @@ class MemoryStore:
         return [record.value for record in records]
 
     def _take(
-        self, queue: QueueKeyManager, now_ms: int, options: ClaimOptions
+        self,
+        queue: QueueKeyManager,
+        now_ms: int,
+        options: ClaimOptions,
+        tokens: Sequence[str],
     ) -> tuple[list[_Delivery], list[bytes]]:
         pending = self._pending[queue.pending]
         deliveries: list[_Delivery] = []
@@ -259,7 +314,8 @@ class MemoryStore:
                 dead_lettered.append(self._dead_letter(queue, record))
                 continue
 
-            token = self._lease(queue, record, now_ms, options.lease_ms)
+            token = tokens[len(deliveries)]
+            self._lease(queue, record, token, now_ms, options.lease_ms)
             deliveries.append((record.value, token, count))
         return deliveries, dead_lettered
 
@@ -282,16 +338,15 @@ class MemoryStore:
         self,
         queue: QueueKeyManager,
         record: MessageRecord,
+        token: str,
         now_ms: int,
         lease_ms: int | None,
-    ) -> str:
+    ) -> None:
         record.move(Move.CLAIM)
-        token = uuid.uuid4().hex
         self._processing[queue.processing][token] = record
         if lease_ms is not None:
             deadline_ms = lease_deadline_ms(now_ms, lease_ms)
             self._deadlines[queue.lease_deadlines].set(token, deadline_ms)
-        return token
 
     def _next_expiry_ms(self, queue: QueueKeyManager, now_ms: int) -> int | None:
         earliest = self._deadlines[queue.lease_deadlines].earliest()
@@ -307,14 +362,17 @@ class MemoryStore:
             settlement: The element, its token, the outcome and where to keep it.
 
         Returns:
-            True if the token still held the message; False, with nothing
-            changed, if it did not.
+            True if the token still held the message, or if a record says an
+            earlier run of this settle succeeded; False, with nothing changed,
+            otherwise.
         """
         token = settlement.lease_token
         with self._lock:
+            now_ms = self.clock.now_ms()
+            self._settled.pop_expired(now_ms)
             record = self._held(queue, token, settlement.stored)
             if record is None:
-                return False
+                return queue.settled(token) in self._settled
 
             record.move(_SETTLE_MOVES[settlement.outcome])
             del self._processing[queue.processing][token]
@@ -323,6 +381,9 @@ class MemoryStore:
 
             if settlement.history_key is not None:
                 self._keep_history(settlement.history_key, settlement, record)
+            if settlement.record_seconds is not None and settlement.record_seconds > 0:
+                expiry_ms = now_ms + settlement.record_seconds * 1000
+                self._settled.set(queue.settled(token), expiry_ms)
             return True
 
     def _keep_history(

@@ -21,6 +21,27 @@ logger = logging.getLogger(__name__)
 _RESPONSE_ERRORS = (redis.exceptions.ResponseError, valkey.exceptions.ResponseError)
 _WRONG_TYPE_PREFIX = "WRONGTYPE"
 
+# Errors after which the same call may pass: the connection dropped or timed out, or
+# the server is failing over. A connection refused for its credentials will not heal.
+_TRANSIENT_ERRORS = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ReadOnlyError,
+    valkey.exceptions.ConnectionError,
+    valkey.exceptions.TimeoutError,
+    valkey.exceptions.ClusterDownError,
+    valkey.exceptions.TryAgainError,
+    valkey.exceptions.ReadOnlyError,
+)
+_PERMANENT_CONNECTION_ERRORS = (
+    redis.exceptions.AuthenticationError,
+    redis.exceptions.AuthorizationError,
+    valkey.exceptions.AuthenticationError,
+    valkey.exceptions.AuthorizationError,
+)
+
 
 def _init_with_context(
     self: redis.exceptions.RedisError,
@@ -62,6 +83,19 @@ class CleanupFailedError(redis.exceptions.RedisError, RedisMessageQueueError):
     """
 
     __init__ = _init_with_context
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a client error may pass when the same call is made again.
+
+    True for lost connections, timeouts, ``CLUSTERDOWN``, ``TRYAGAIN`` and
+    ``READONLY`` (a replica that is being promoted), from redis-py and valkey-py
+    alike; False for authentication and authorization failures and for anything
+    else.
+    """
+    if isinstance(error, _PERMANENT_CONNECTION_ERRORS):
+        return False
+    return isinstance(error, _TRANSIENT_ERRORS)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ comment of each script in ``scripts/``; change both together.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
@@ -24,6 +23,7 @@ from redis_message_queue.core.ports.types import (
     PublishResult,
     Settlement,
 )
+from redis_message_queue.core.replay import lease_tokens, marker_value
 from redis_message_queue.core.settings import OverloadPolicy
 
 ScriptArgument: TypeAlias = str | bytes | int
@@ -62,15 +62,16 @@ def publish_call(
     """The call of ``publish.lua`` for ``publications``."""
     marker_keys: list[str] = []
     positions: dict[str, int] = {}
-    pairs: list[ScriptArgument] = []
+    triples: list[ScriptArgument] = []
     for publication in publications:
-        position = 0
+        position, marker = 0, ""
         if publication.dedup_key is not None:
             if publication.dedup_key not in positions:
                 marker_keys.append(publication.dedup_key)
                 positions[publication.dedup_key] = len(marker_keys)
             position = positions[publication.dedup_key]
-        pairs += [position, publication.stored]
+            marker = marker_value(publication.stored)
+        triples += [position, marker, publication.stored]
 
     drop_oldest = options.overload_policy is OverloadPolicy.DROP_OLDEST
     return ScriptCall(
@@ -79,7 +80,7 @@ def publish_call(
             options.dedup_ttl_seconds,
             _optional(options.max_pending_length),
             "1" if drop_oldest else "0",
-            *pairs,
+            *triples,
         ),
     )
 
@@ -104,15 +105,10 @@ def publish_result(queue: QueueKeyManager, reply: Any) -> PublishResult:
     )
 
 
-def new_lease_tokens(count: int) -> tuple[str, ...]:
-    """Fresh random lease tokens, one per message a claim may deliver."""
-    return tuple(uuid.uuid4().hex for _ in range(count))
-
-
 def claim_call(
-    queue: QueueKeyManager, options: ClaimOptions, lease_tokens: Sequence[str]
+    queue: QueueKeyManager, options: ClaimOptions, claim_id: str
 ) -> ScriptCall:
-    """The call of ``claim.lua``; ``lease_tokens`` holds ``max_messages`` tokens."""
+    """The call of ``claim.lua``: one lease token per message it may deliver."""
     return ScriptCall(
         keys=(
             queue.pending,
@@ -126,7 +122,7 @@ def claim_call(
             _optional(options.lease_ms),
             _optional(options.max_delivery_count),
             options.reclaim_limit,
-            *lease_tokens,
+            *lease_tokens(claim_id, options.max_messages),
         ),
     )
 
@@ -148,6 +144,7 @@ def settle_call(queue: QueueKeyManager, settlement: Settlement) -> ScriptCall:
         queue.processing,
         queue.lease_deadlines,
         queue.delivery_counts,
+        queue.settled(settlement.lease_token),
     )
     payload: MessageData = _NONE
     if settlement.history_key is not None:
@@ -160,6 +157,7 @@ def settle_call(queue: QueueKeyManager, settlement: Settlement) -> ScriptCall:
             delivery_field(settlement.stored),
             payload,
             _optional(settlement.history_limit),
+            _optional(settlement.record_seconds),
         ),
     )
 

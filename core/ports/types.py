@@ -142,6 +142,9 @@ class Settlement:
             ``None`` to drop it.
         history_payload: The payload to push onto ``history_key``.
         history_limit: Keep at most this many newest entries in ``history_key``.
+        record_seconds: When set, a successful settle leaves a record of itself
+            for this many seconds, so that repeating the call (its reply was
+            lost) returns True again; ``None`` leaves no record.
     """
 
     stored: MessageData
@@ -150,6 +153,7 @@ class Settlement:
     history_key: str | None = None
     history_payload: MessageData | None = None
     history_limit: int | None = None
+    record_seconds: int | None = None
 
 
 @attrs.frozen

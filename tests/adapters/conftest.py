@@ -81,9 +81,19 @@ class AsyncioBridge(SyncBackend):
         """Run the asyncio publish to completion."""
         return self._runner.run(self.inner.publish(queue, publications, options))
 
-    def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+    def claim(
+        self,
+        queue: QueueKeyManager,
+        options: ClaimOptions,
+        *,
+        claim_id: str | None = None,
+    ) -> ClaimResult:
         """Run the asyncio claim to completion."""
-        return self._runner.run(self.inner.claim(queue, options))
+        return self._runner.run(self.inner.claim(queue, options, claim_id=claim_id))
+
+    def is_transient(self, error: BaseException) -> bool:
+        """The asyncio backend's answer."""
+        return self.inner.is_transient(error)
 
     def settle(self, queue: QueueKeyManager, settlement: Settlement) -> bool:
         """Run the asyncio settle to completion."""

@@ -43,6 +43,7 @@ from redis_message_queue.core.ports import (
     PublishOptions,
     Settlement,
 )
+from redis_message_queue.core.replay import lease_tokens
 from redis_message_queue.core.settings import OverloadPolicy
 
 LEASE = ClaimOptions(lease_ms=1_000)
@@ -291,10 +292,10 @@ def test_suppressed_duplicates_do_not_count_against_the_cap(
 ) -> None:
     options = PublishOptions(max_pending_length=1)
     marker = keys.deduplication("only")
-    publication = Publication(envelope.encode("x"), marker)
-    backend.publish(keys, [publication], options)
+    backend.publish(keys, [Publication(envelope.encode("x"), marker)], options)
 
-    assert backend.publish(keys, [publication], options).enqueued == (False,)
+    duplicate = Publication(envelope.encode("x"), marker)
+    assert backend.publish(keys, [duplicate], options).enqueued == (False,)
 
 
 def test_drop_oldest_reports_what_it_dropped(
@@ -338,7 +339,9 @@ def test_claims_are_fifo_with_unique_tokens(
 
     assert [payload_of(c.stored) for c in result.claims] == [b"m0", b"m1"]
     assert len({c.lease_token for c in result.claims}) == 2
-    assert all(len(c.lease_token) == 32 for c in result.claims)
+    claim_id = result.claims[0].lease_token.split(":")[0]
+    assert len(claim_id) == 32
+    assert tuple(c.lease_token for c in result.claims) == lease_tokens(claim_id, 2)
     assert backend.depths(keys).pending == 1
 
 

@@ -16,7 +16,7 @@ from redis_message_queue.adapters.redis._async.primitives import (
     AsyncRedisClient,
     AsyncScript,
 )
-from redis_message_queue.adapters.redis.errors import translated_errors
+from redis_message_queue.adapters.redis.errors import is_transient, translated_errors
 from redis_message_queue.adapters.redis.script_calls import ScriptCall
 from redis_message_queue.adapters.redis.script_library import register_scripts
 from redis_message_queue.core.envelope import MessageData
@@ -32,6 +32,7 @@ from redis_message_queue.core.ports.types import (
     QueueDepths,
     Settlement,
 )
+from redis_message_queue.core.replay import new_claim_id
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +95,19 @@ class AsyncRedisBackend(AsyncBackend):
         )
         return result
 
-    async def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+    async def claim(
+        self,
+        queue: QueueKeyManager,
+        options: ClaimOptions,
+        *,
+        claim_id: str | None = None,
+    ) -> ClaimResult:
         """Reclaim expired leases, then claim; see the port for the contract.
 
         Raises:
             LuaScriptError: A key of the queue holds a value of another type.
         """
-        tokens = script_calls.new_lease_tokens(options.max_messages)
-        call = script_calls.claim_call(queue, options, tokens)
+        call = script_calls.claim_call(queue, options, claim_id or new_claim_id())
         reply = await self._run(self._scripts.claim, call, queue, "claim")
         result = script_calls.claim_result(reply)
 
@@ -219,6 +225,13 @@ class AsyncRedisBackend(AsyncBackend):
                 "BLMOVE", queue.pending, queue.pending, "RIGHT", "RIGHT", timeout
             )
         return moved is not None
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Lost connections, timeouts and failovers; not refused credentials.
+
+        See :func:`redis_message_queue.adapters.redis.errors.is_transient`.
+        """
+        return is_transient(error)
 
     async def _push(
         self, queue: QueueKeyManager, publications: Sequence[Publication]

@@ -17,7 +17,7 @@ from redis_message_queue.adapters.redis._sync.primitives import (
     Script,
     SyncRedisClient,
 )
-from redis_message_queue.adapters.redis.errors import translated_errors
+from redis_message_queue.adapters.redis.errors import is_transient, translated_errors
 from redis_message_queue.adapters.redis.script_calls import ScriptCall
 from redis_message_queue.adapters.redis.script_library import register_scripts
 from redis_message_queue.core.envelope import MessageData
@@ -33,6 +33,7 @@ from redis_message_queue.core.ports.types import (
     QueueDepths,
     Settlement,
 )
+from redis_message_queue.core.replay import new_claim_id
 
 logger = logging.getLogger(__name__)
 
@@ -95,14 +96,19 @@ class SyncRedisBackend(SyncBackend):
         )
         return result
 
-    def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+    def claim(
+        self,
+        queue: QueueKeyManager,
+        options: ClaimOptions,
+        *,
+        claim_id: str | None = None,
+    ) -> ClaimResult:
         """Reclaim expired leases, then claim; see the port for the contract.
 
         Raises:
             LuaScriptError: A key of the queue holds a value of another type.
         """
-        tokens = script_calls.new_lease_tokens(options.max_messages)
-        call = script_calls.claim_call(queue, options, tokens)
+        call = script_calls.claim_call(queue, options, claim_id or new_claim_id())
         reply = self._run(self._scripts.claim, call, queue, "claim")
         result = script_calls.claim_result(reply)
 
@@ -218,6 +224,13 @@ class SyncRedisBackend(SyncBackend):
                 "BLMOVE", queue.pending, queue.pending, "RIGHT", "RIGHT", timeout
             )
         return moved is not None
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Lost connections, timeouts and failovers; not refused credentials.
+
+        See :func:`redis_message_queue.adapters.redis.errors.is_transient`.
+        """
+        return is_transient(error)
 
     def _push(
         self, queue: QueueKeyManager, publications: Sequence[Publication]

@@ -9,11 +9,15 @@
 -- ARGV[2]    lease_ms: lease length, or "" to claim without a lease
 -- ARGV[3]    max_delivery_count: deliveries a message gets, or "" for no limit
 -- ARGV[4]    reclaim_limit: take back at most this many expired leases
--- ARGV[5..]  lease tokens, one per message this call may deliver
+-- ARGV[5..]  lease tokens, one per message this call may deliver; derived from the
+--            claim's id, so a repeated call passes the same ones
 --
 -- Returns {claims, reclaimed, dead_lettered, next_expiry_ms}: claims is a list of
 -- {stored, lease_token, delivery_count}; reclaimed and dead_lettered are stored
 -- values; next_expiry_ms is the time until the earliest lease ends, -1 for none.
+-- When some of the tokens already hold messages, an earlier run of this same call
+-- took them and its reply was lost: those messages are returned (leases renewed)
+-- and nothing else is taken back or claimed.
 
 local pending_key = KEYS[1]
 local processing_key = KEYS[2]
@@ -155,6 +159,23 @@ local function claim_pending(now_ms)
     return claims, dead_lettered
 end
 
+-- The messages an earlier run of this call left under its tokens, in token order.
+local function claims_of_earlier_run(now_ms)
+    local claims = {}
+    for index = first_token, #ARGV do
+        local token = ARGV[index]
+        local stored = redis.call('HGET', processing_key, token)
+        if stored then
+            local count = redis.call('HGET', counts_key, delivery_field(stored))
+            if lease_ms then
+                redis.call('ZADD', deadlines_key, 'XX', now_ms + lease_ms, token)
+            end
+            claims[#claims + 1] = {stored, token, tonumber(count) or 1}
+        end
+    end
+    return claims
+end
+
 local function next_expiry_ms(now_ms)
     local earliest = redis.call('ZRANGE', deadlines_key, 0, 0, 'WITHSCORES')
     if #earliest == 0 then
@@ -165,6 +186,11 @@ end
 
 check_key_types()
 local now_ms = server_now_ms()
+local earlier_claims = claims_of_earlier_run(now_ms)
+if #earlier_claims > 0 then
+    return {earlier_claims, {}, {}, next_expiry_ms(now_ms)}
+end
+
 local reclaimed = reclaim_expired(now_ms)
 local claims, dead_lettered = claim_pending(now_ms)
 

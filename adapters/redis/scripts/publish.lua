@@ -6,18 +6,22 @@
 -- ARGV[1]    dedup_ttl_seconds: lifetime of a marker this call creates
 -- ARGV[2]    max_pending_length: the cap on pending, or "" for no cap
 -- ARGV[3]    drop_oldest: "1" makes room by dropping the oldest, "0" refuses
--- ARGV[4..]  one pair per publication, in order: the position of its marker key
---            (0 for none), then its stored envelope
+-- ARGV[4..]  one triple per publication, in order: the position of its marker key
+--            (0 for none), the value its marker holds (its envelope id, or "" when
+--            it has none), then its stored envelope
 --
 -- Returns {0, pending_length} when the cap refuses (nothing is written), else
 -- {1, enqueued, dropped}: enqueued holds 1 or 0 per publication (0: a live marker
 -- suppressed it), dropped the stored values removed to make room, oldest first.
+-- A marker that already holds the publication's own id was set by an earlier run
+-- of this same call whose reply was lost: the publication counts as enqueued and
+-- is not pushed again.
 
 local pending_key = KEYS[1]
 local dedup_ttl_seconds = ARGV[1]
 local max_pending_length = tonumber(ARGV[2])
 local drop_oldest = ARGV[3] == '1'
-local first_pair = 4
+local first_triple = 4
 
 local function marker_key(position)
     if position == 0 then
@@ -31,7 +35,7 @@ end
 local function count_incoming()
     local seen = {}
     local incoming = 0
-    for index = first_pair, #ARGV, 2 do
+    for index = first_triple, #ARGV, 3 do
         local position = tonumber(ARGV[index])
         if position == 0 then
             incoming = incoming + 1
@@ -62,18 +66,27 @@ local function make_room(pending_length)
     return redis.call('RPOP', pending_key, overflow)
 end
 
+-- Whether the live marker at key was set by this very publication. pcall: a marker
+-- key of another type is someone else's, and must not fail the call midway.
+local function set_by_us(key, marker)
+    return marker ~= '' and redis.pcall('GET', key) == marker
+end
+
 local function push_publications()
     local enqueued = {}
-    for index = first_pair, #ARGV, 2 do
+    for index = first_triple, #ARGV, 3 do
         local key = marker_key(tonumber(ARGV[index]))
-        local fresh = true
+        local marker = ARGV[index + 1]
+        local fresh, ours = true, false
         if key then
-            fresh = redis.call('SET', key, '', 'NX', 'EX', dedup_ttl_seconds) ~= false
+            fresh = redis.call('SET', key, marker, 'NX', 'EX', dedup_ttl_seconds)
+                ~= false
+            ours = not fresh and set_by_us(key, marker)
         end
         if fresh then
-            redis.call('LPUSH', pending_key, ARGV[index + 1])
+            redis.call('LPUSH', pending_key, ARGV[index + 2])
         end
-        enqueued[#enqueued + 1] = fresh and 1 or 0
+        enqueued[#enqueued + 1] = (fresh or ours) and 1 or 0
     end
     return enqueued
 end

@@ -49,6 +49,12 @@ class SyncBackend(abc.ABC):
         with ``options.dedup_ttl_seconds`` and the message is pushed at the new end
         of ``pending``, or, when its marker already existed, nothing happens for it.
         Duplicates within one call: the first one wins.
+        A marker holds its publication's envelope id
+        (:func:`~redis_message_queue.core.replay.marker_value`). Repeating a call
+        whose reply was lost: a publication whose marker already holds its own id
+        was enqueued by the earlier run, so it is reported enqueued and not pushed
+        again (publications without a marker cannot be told apart and are pushed
+        again).
         Atomicity: the whole call is one step. If the cap refuses, nothing is
         written; with ``DROP_OLDEST`` the oldest pending elements are removed first
         and returned in ``dropped``.
@@ -59,7 +65,13 @@ class SyncBackend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def claim(self, queue: QueueKeyManager, options: ClaimOptions) -> ClaimResult:
+    def claim(
+        self,
+        queue: QueueKeyManager,
+        options: ClaimOptions,
+        *,
+        claim_id: str | None = None,
+    ) -> ClaimResult:
         """Take back expired leases, then take the oldest pending messages.
 
         Post: first, up to ``options.reclaim_limit`` messages whose lease deadline
@@ -68,9 +80,17 @@ class SyncBackend(abc.ABC):
         messages are taken from the old end of ``pending``; each one's delivery
         count goes up by one; one whose count exceeds ``max_delivery_count`` has
         its payload pushed onto the dead-letter list and is not delivered (the
-        claim goes on with the next). Each delivered message gets a fresh, unique
-        lease token and, with ``lease_ms``, a deadline of now + ``lease_ms``.
-        Never blocks. Returns an empty ``claims`` when nothing is pending.
+        claim goes on with the next). The i-th delivered message gets the lease
+        token ``lease_tokens(claim_id, max_messages)[i]``
+        (:func:`~redis_message_queue.core.replay.lease_tokens`; a fresh claim id
+        when ``claim_id`` is None) and, with ``lease_ms``, a deadline of now +
+        ``lease_ms``. Never blocks. Returns an empty ``claims`` when nothing is
+        pending.
+        Repeating a call whose reply was lost (same ``claim_id``): if any of the
+        claim id's tokens still holds a message, nothing is taken back or claimed;
+        the messages those tokens hold are returned, in token order, with their
+        delivery counts unchanged and (with ``lease_ms``) their deadlines moved to
+        now + ``lease_ms``; ``reclaimed`` and ``dead_lettered`` are empty.
         Atomicity: one step; no message is ever outside every list.
         """
 
@@ -81,8 +101,11 @@ class SyncBackend(abc.ABC):
         Post: if ``settlement.lease_token`` still holds the message, the message
         leaves ``processing``, its lease and delivery count are forgotten, and its
         payload is pushed onto ``history_key`` (trimmed to ``history_limit``) when
-        given; returns True. If the token no longer holds it (the lease expired and
-        the message was taken back), nothing changes and it returns False.
+        given; returns True. With ``record_seconds``, a success also leaves the
+        record :meth:`QueueKeyManager.settled` for that long. If the token no
+        longer holds the message, nothing changes: it returns True when that
+        record exists (an earlier run of this settle succeeded and its reply was
+        lost), else False (the lease expired and the message was taken back).
         Atomicity: one step.
         """
 
@@ -132,3 +155,14 @@ class SyncBackend(abc.ABC):
     def close(self) -> None:
         """Release what the backend holds open. The default holds nothing."""
         return
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether ``error`` may pass if the same call is made again.
+
+        A runtime retries calls that failed with a transient error (a dropped
+        connection, a timeout, a failover in progress); the port's repeat rules
+        make that safe even when the failed call ran. The default knows no
+        transient errors, so nothing is retried.
+        """
+        del error
+        return False
