@@ -35,6 +35,7 @@ REPLACEMENTS = {
     "AsyncScript": "Script",
     "AsyncRedisClient": "SyncRedisClient",
     "aclose": "close",
+    "AsyncRetrying": "Retrying",
 }
 HEADER = (
     "# Generated from the asyncio source by tools/unasync_sources.py; do not edit.\n"

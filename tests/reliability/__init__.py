@@ -1,0 +1,1 @@
+"""Retries and safe repeats against real servers, through a proxy that loses replies."""
