@@ -134,7 +134,7 @@ def validate_queue_arguments(
     pending_cap = validation.optional_positive_int(
         "max_pending_length", max_pending_length
     )
-    policy = _overload_policy(pending_overload_policy)
+    policy = overload_policy(pending_overload_policy)
     if policy is not OverloadPolicy.RAISE and pending_cap is None:
         raise ConfigurationError(
             f"'pending_overload_policy={policy.value}' needs 'max_pending_length'; "
@@ -200,7 +200,8 @@ def _wait_seconds(value: object) -> float:
     return validation.finite_number("message_wait_interval_seconds", value)
 
 
-def _overload_policy(value: object) -> OverloadPolicy:
+def overload_policy(value: object) -> OverloadPolicy:
+    """Check a ``pending_overload_policy`` value and return the policy."""
     if not isinstance(value, str):
         raise TypeError(
             f"'pending_overload_policy' must be a str, got {type(value).__name__}"

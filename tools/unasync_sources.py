@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = (
     "core/ports/_async",
     "adapters/redis/_async",
+    "adapters/gateway/_async",
     "redis_message_queue/_async",
 )
 HAND_WRITTEN = {"primitives.py"}
@@ -34,6 +35,8 @@ REPLACEMENTS = {
     "AsyncQueueRuntime": "SyncQueueRuntime",
     "AsyncScript": "Script",
     "AsyncRedisClient": "SyncRedisClient",
+    "AsyncGatewayBackend": "SyncGatewayBackend",
+    "async_backend_for_client": "sync_backend_for_client",
     "aclose": "close",
     "AsyncRetrying": "Retrying",
 }

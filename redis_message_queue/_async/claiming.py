@@ -22,12 +22,16 @@ from redis_message_queue.core.ports import (
     ClaimOptions,
     ClaimResult,
 )
+from redis_message_queue.interrupt_handler._interface import (
+    BaseGracefulInterruptHandler,
+)
 
 logger = logging.getLogger(__name__)
 
 _FIRST_POLL_SECONDS = 0.01
 _LONGEST_POLL_SECONDS = 0.25
 _LEASE_WAKE_MARGIN_SECONDS = 0.002
+_INTERRUPT_CHECK_SECONDS = 0.25
 
 
 class Claimer:
@@ -38,6 +42,8 @@ class Claimer:
         keys: The queue's key names.
         options: How each claim step takes messages.
         emitter: Receives reclaim, dead-letter and claim-failure events.
+        interrupt: Stops the wait (before the next claim step) once it reports
+            an interruption.
     """
 
     def __init__(
@@ -46,11 +52,14 @@ class Claimer:
         keys: QueueKeyManager,
         options: ClaimOptions,
         emitter: EventEmitter,
+        *,
+        interrupt: BaseGracefulInterruptHandler | None = None,
     ) -> None:
         self._backend = backend
         self._keys = keys
         self._options = options
         self._emitter = emitter
+        self._interrupt = interrupt
         self._blocking = Capability.BLOCKING_WAIT in backend.capabilities
 
     async def next_claims(self, wait_seconds: float) -> tuple[Claim, ...]:
@@ -62,6 +71,8 @@ class Claimer:
         deadline = primitives.monotonic() + wait_seconds
         poll_pause = _FIRST_POLL_SECONDS
         while True:
+            if self._interrupt is not None and self._interrupt.is_interrupted():
+                return ()
             result = await self._claim_once()
             if result.claims:
                 return result.claims
@@ -71,6 +82,9 @@ class Claimer:
                 return ()
 
             pause = _pause_before_next_claim(remaining, result.next_expiry_ms)
+            if self._interrupt is not None:
+                # A server-side wait cannot see the flag: look again now and then.
+                pause = min(pause, _INTERRUPT_CHECK_SECONDS)
             if self._blocking:
                 await self._backend.wait_for_messages(self._keys, pause)
             else:

@@ -7,7 +7,6 @@ This module is the asyncio source; the sync queue is generated from it.
 from __future__ import annotations
 
 import logging
-import random
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -17,9 +16,15 @@ from typing import Any
 from redis_message_queue._sync import primitives
 from redis_message_queue._sync.claiming import Claimer
 from redis_message_queue._sync.emitter import EventEmitter
+from redis_message_queue._sync.gateway_link import GatewayLink
 from redis_message_queue._sync.heartbeat import Heartbeat
+from redis_message_queue._sync.publishing import publish_with_policy
 from redis_message_queue.adapters.redis.errors import CleanupFailedError
 from redis_message_queue.core import envelope, payload
+from redis_message_queue.core.arguments import (
+    explicit_arguments,
+    records_explicit_arguments,
+)
 from redis_message_queue.core.dedup import (
     default_deduplication_key,
     require_deduplication_value,
@@ -27,10 +32,13 @@ from redis_message_queue.core.dedup import (
 from redis_message_queue.core.envelope import MessageData
 from redis_message_queue.core.errors import (
     ConfigurationError,
-    QueueBackpressureError,
+    GatewayContractError,
     QueueDrainedError,
 )
 from redis_message_queue.core.events import EventOperation, EventOutcome
+from redis_message_queue.core.gateway_settings import (
+    refuse_queue_arguments_with_gateway,
+)
 from redis_message_queue.core.keys import DEFAULT_KEY_SEPARATOR, QueueKeyManager
 from redis_message_queue.core.ports import (
     Claim,
@@ -47,18 +55,18 @@ from redis_message_queue.core.settings import (
     DEFAULT_HISTORY_LENGTH,
     DEFAULT_MAX_DELIVERY_COUNT,
     DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-    OverloadPolicy,
     QueueSettings,
     validate_queue_arguments,
 )
 from redis_message_queue.core.stats import QueueStats
+from redis_message_queue.interrupt_handler._interface import (
+    require_interrupt_handler,
+)
 
 logger = logging.getLogger(__name__)
 
 _DRAIN_POLL_SECONDS = 0.01
 _LONGEST_DRAINED_PAUSE_SECONDS = 1.0
-_BLOCK_FIRST_PAUSE_SECONDS = 0.005
-_BLOCK_LONGEST_PAUSE_SECONDS = 0.1
 
 
 class RedisMessageQueue:
@@ -100,6 +108,7 @@ class RedisMessageQueue:
         ConfigurationError: An argument has a wrong value or arguments conflict.
     """
 
+    @records_explicit_arguments
     def __init__(
         self,
         name: str,
@@ -129,6 +138,10 @@ class RedisMessageQueue:
         max_payload_depth: int | None = None,
         message_wait_interval_seconds: float | None = None,
     ) -> None:
+        if gateway is not None:
+            refuse_queue_arguments_with_gateway(
+                explicit_arguments(self), client=client, interrupt=interrupt
+            )
         self._settings: QueueSettings = validate_queue_arguments(
             name,
             asynchronous=primitives.IS_ASYNC,
@@ -153,11 +166,23 @@ class RedisMessageQueue:
             max_payload_depth=max_payload_depth,
             message_wait_interval_seconds=message_wait_interval_seconds,
         )
-        self._backend = _choose_backend(gateway=gateway, client=client, backend=backend)
-        self.key = QueueKeyManager(self._settings.name, self._settings.key_separator)
         self._emitter = EventEmitter(self._settings.name, on_event)
+        self._backend, self._gateway = _choose_backend(
+            gateway=gateway, client=client, backend=backend
+        )
+        self.key = QueueKeyManager(self._settings.name, self._settings.key_separator)
+        interrupt_handler = require_interrupt_handler(interrupt)
+        if self._gateway is not None:
+            self._settings, self.key = self._gateway.attach(
+                self._settings, self._emitter
+            )
+            interrupt_handler = self._gateway.interrupt
         self._claimer = Claimer(
-            self._backend, self.key, self._claim_options(), self._emitter
+            self._backend,
+            self.key,
+            self._claim_options(),
+            self._emitter,
+            interrupt=interrupt_handler,
         )
         self._draining = False
         self._in_flight = 0
@@ -229,26 +254,13 @@ class RedisMessageQueue:
         return self.key.deduplication(require_deduplication_value(value))
 
     def _publish_with_policy(self, publication: Publication) -> PublishResult:
-        options = self._publish_options()
-        if self._settings.pending_overload_policy is not OverloadPolicy.BLOCK:
-            return self._backend.publish(self.key, [publication], options)
-
-        deadline = (
-            primitives.monotonic()
-            + self._settings.pending_overload_block_timeout_seconds
+        return publish_with_policy(
+            self._backend,
+            self.key,
+            publication,
+            self._publish_options(),
+            self._settings.pending_overload_block_timeout_seconds,
         )
-        pause = _BLOCK_FIRST_PAUSE_SECONDS
-        while True:
-            try:
-                return self._backend.publish(self.key, [publication], options)
-            except QueueBackpressureError:
-                remaining = deadline - primitives.monotonic()
-                if remaining <= 0:
-                    raise
-            # Jitter keeps blocked producers from retrying in lockstep.
-            jittered = pause * random.uniform(0.5, 1.5)  # noqa: S311 - not security
-            primitives.sleep(min(remaining, jittered))
-            pause = min(pause * 2, _BLOCK_LONGEST_PAUSE_SECONDS)
 
     def _report_drops(self, dropped: tuple[MessageData, ...]) -> None:
         for stored in dropped:
@@ -376,7 +388,8 @@ class RedisMessageQueue:
             started=started,
             lease_token=claim.lease_token,
             message_id=envelope.decode(claim.stored).message_id,
-            delivery_count=claim.delivery_count,
+            # A custom gateway reports no count (0): the event says "unknown".
+            delivery_count=claim.delivery_count or None,
         )
         return claim
 
@@ -428,7 +441,7 @@ class RedisMessageQueue:
         )
         try:
             settled = self._settle(settlement, message)
-        except CleanupFailedError as cleanup_error:
+        except (CleanupFailedError, GatewayContractError) as cleanup_error:
             # The handler's exception is the one the caller needs to see.
             _warn_without_raising(f"{cleanup_error}; the handler's error follows")
             return False
@@ -453,6 +466,8 @@ class RedisMessageQueue:
                 self._settings.name,
                 exc_info=exc,
             )
+            if isinstance(exc, GatewayContractError):
+                raise  # a gateway's bug, not a server that could not be reached
             raise CleanupFailedError(
                 f"settling the message failed: {exc}",
                 queue=self._settings.name,
@@ -474,7 +489,8 @@ class RedisMessageQueue:
             lease_token=claim.lease_token,
             message_id=message.message_id,
         )
-        if settled:
+        if settled or not claim.lease_token:
+            # Without a lease (a gateway that gives none) nothing can go stale.
             return
 
         stale = (
@@ -543,6 +559,8 @@ class RedisMessageQueue:
             if deadline is not None and primitives.monotonic() >= deadline:
                 return False
             primitives.sleep(_DRAIN_POLL_SECONDS)
+        if self._gateway is not None:
+            return self._gateway.drain(self.key, deadline)
         return True
 
     def close(self, timeout: float | None = None) -> bool:
@@ -566,7 +584,9 @@ class RedisMessageQueue:
         )
 
 
-def _choose_backend(*, gateway: object, client: object, backend: object) -> SyncBackend:
+def _choose_backend(
+    *, gateway: object, client: object, backend: object
+) -> tuple[SyncBackend, GatewayLink | None]:
     candidates = {"gateway": gateway, "client": client, "backend": backend}
     given = [label for label, value in candidates.items() if value is not None]
     if not given:
@@ -576,10 +596,11 @@ def _choose_backend(*, gateway: object, client: object, backend: object) -> Sync
             f"give only one of 'client', 'gateway' or 'backend', got {given}"
         )
     if backend is not None:
-        return primitives.require_backend(backend)
+        return primitives.require_backend(backend), None
     if client is not None:
-        return primitives.backend_for_client(client)
-    raise ConfigurationError("custom gateways are not supported by this version yet")
+        return primitives.backend_for_client(client), None
+    link = GatewayLink(gateway)
+    return link.backend, link
 
 
 def _warn_without_raising(detail: str) -> None:

@@ -15,3 +15,19 @@ class BaseGracefulInterruptHandler(abc.ABC):
     @abc.abstractmethod
     def is_interrupted(self) -> bool:
         """Whether a stop was requested."""
+
+
+def require_interrupt_handler(
+    value: object, name: str = "interrupt"
+) -> BaseGracefulInterruptHandler | None:
+    """Accept ``None`` or a :class:`BaseGracefulInterruptHandler`.
+
+    Raises:
+        TypeError: ``value`` is something else.
+    """
+    if value is None or isinstance(value, BaseGracefulInterruptHandler):
+        return value
+    raise TypeError(
+        f"'{name}' must be a BaseGracefulInterruptHandler or None, got "
+        f"{type(value).__name__}"
+    )
