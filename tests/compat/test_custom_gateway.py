@@ -395,3 +395,43 @@ def test_counting_and_peeking_are_refused_on_a_custom_gateway(
     if hasattr(queue.queue, "peek"):
         with pytest.raises(ConfigurationError, match="custom gateway"):
             harness.run(queue.queue.peek())
+
+
+def test_redis_gateway_subclass_runs_its_own_methods(harness: Harness) -> None:
+    """G12: a subclass of RedisGateway is driven through its methods, overrides
+    included, like any custom gateway."""
+    base = type(harness.redis_gateway())
+    published: list[str] = []
+
+    if harness.is_async:
+
+        class AsyncRecording(base):  # type: ignore[valid-type, misc]
+            async def publish_message(
+                self, queue: str, message: str, dedup_key: str
+            ) -> bool:
+                published.append(queue)
+                result: bool = await super().publish_message(queue, message, dedup_key)
+                return result
+
+        kind: Any = AsyncRecording
+    else:
+
+        class Recording(base):  # type: ignore[valid-type, misc]
+            def publish_message(self, queue: str, message: str, dedup_key: str) -> bool:
+                published.append(queue)
+                result: bool = super().publish_message(queue, message, dedup_key)
+                return result
+
+        kind = Recording
+
+    gateway = kind(
+        redis_client=harness.client(),
+        message_visibility_timeout_seconds=30,
+        message_wait_interval_seconds=0,
+    )
+    queue = harness.queue(gateway=gateway, enable_completed_queue=True)
+    queue.publish("through-the-subclass")
+
+    assert queue.process(lambda message: message) == b"through-the-subclass"
+    assert published == [queue.queue.key.pending]
+    assert harness.list(queue.queue.key.completed) == [b"through-the-subclass"]
