@@ -72,12 +72,17 @@ class QueueKeyManager:
         """The marker key that suppresses publishes with the same dedup value."""
         return self.deduplication_prefix + value
 
+    @property
+    def settled_prefix(self) -> str:
+        """The common start of every settle record (see :meth:`settled`)."""
+        return self._key("settled") + self.key_separator
+
     def settled(self, lease_token: str) -> str:
         """Short-lived record that the delivery under ``lease_token`` was settled.
 
         A settle repeated after its reply was lost reads it (see ``core.replay``).
         """
-        return self._key("settled") + self.key_separator + lease_token
+        return self.settled_prefix + lease_token
 
     def all_fixed_keys(self) -> tuple[str, ...]:
         """Every key of the queue except the per-value dedup markers."""

@@ -8,6 +8,7 @@ for the ledger, and cleans up when the run ends.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -96,11 +97,12 @@ class RedisSite:
         return list(self.client.lrange(key, 0, -1))
 
     def discard(self, keys: QueueKeyManager) -> None:
-        """See :meth:`Site.discard`: the queue's keys and dedup markers."""
+        """See :meth:`Site.discard`: the queue's keys, dedup markers, settle records."""
         if self._disposable:
             return
-        markers = self.client.scan_iter(
-            match=f"{keys.deduplication_prefix}*", count=_SCAN_BATCH
+        markers = itertools.chain.from_iterable(
+            self.client.scan_iter(match=f"{prefix}*", count=_SCAN_BATCH)
+            for prefix in (keys.deduplication_prefix, keys.settled_prefix)
         )
         batch: list[str | bytes] = list(keys.all_fixed_keys())
         for marker in markers:
