@@ -18,6 +18,7 @@ from redis_message_queue._async.emitter import EventEmitter
 from redis_message_queue._async.gateway_link import GatewayLink
 from redis_message_queue._async.heartbeat import Heartbeat
 from redis_message_queue._async.publishing import publish_with_policy
+from redis_message_queue._async.retrying import RetryingBackend
 from redis_message_queue.adapters.redis.errors import CleanupFailedError
 from redis_message_queue.core import envelope, payload
 from redis_message_queue.core.arguments import (
@@ -176,6 +177,12 @@ class RedisMessageQueue:
                 self._settings, self._emitter
             )
             interrupt_handler = self._gateway.interrupt
+        self._backend = RetryingBackend(
+            self._backend,
+            self._gateway.retry_policy if self._gateway is not None else None,
+            emitter=self._emitter,
+            interrupt=interrupt_handler,
+        )
         self._claimer = Claimer(
             self._backend,
             self.key,

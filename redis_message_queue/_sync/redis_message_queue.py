@@ -19,6 +19,7 @@ from redis_message_queue._sync.emitter import EventEmitter
 from redis_message_queue._sync.gateway_link import GatewayLink
 from redis_message_queue._sync.heartbeat import Heartbeat
 from redis_message_queue._sync.publishing import publish_with_policy
+from redis_message_queue._sync.retrying import RetryingBackend
 from redis_message_queue.adapters.redis.errors import CleanupFailedError
 from redis_message_queue.core import envelope, payload
 from redis_message_queue.core.arguments import (
@@ -177,6 +178,12 @@ class RedisMessageQueue:
                 self._settings, self._emitter
             )
             interrupt_handler = self._gateway.interrupt
+        self._backend = RetryingBackend(
+            self._backend,
+            self._gateway.retry_policy if self._gateway is not None else None,
+            emitter=self._emitter,
+            interrupt=interrupt_handler,
+        )
         self._claimer = Claimer(
             self._backend,
             self.key,
