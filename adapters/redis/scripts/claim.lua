@@ -161,16 +161,21 @@ end
 
 -- The messages an earlier run of this call left under its tokens, in token order.
 local function claims_of_earlier_run(now_ms)
-    local claims = {}
+    local tokens = {}
     for index = first_token, #ARGV do
-        local token = ARGV[index]
-        local stored = redis.call('HGET', processing_key, token)
-        if stored then
-            local count = redis.call('HGET', counts_key, delivery_field(stored))
+        tokens[#tokens + 1] = ARGV[index]
+    end
+
+    local stored = held_values(tokens)
+    local claims = {}
+    for index = 1, #tokens do
+        if stored[index] then
+            local field = delivery_field(stored[index])
+            local count = tonumber(redis.call('HGET', counts_key, field)) or 1
             if lease_ms then
-                redis.call('ZADD', deadlines_key, 'XX', now_ms + lease_ms, token)
+                redis.call('ZADD', deadlines_key, 'XX', now_ms + lease_ms, tokens[index])
             end
-            claims[#claims + 1] = {stored, token, tonumber(count) or 1}
+            claims[#claims + 1] = {stored[index], tokens[index], count}
         end
     end
     return claims
