@@ -90,6 +90,7 @@ class RetryingBackend(SyncBackend):
     Publishes with a dedup key on every publication, claims, settles and renewals
     are retried; a publish with a publication lacking a dedup key is not (an
     unconditional push cannot be told apart from its repeat), nor are the reads.
+    A wait that fails on a transient error returns as a wake-up.
 
     Args:
         backend: The backend to call; its ``is_transient`` decides what to retry.
@@ -198,8 +199,23 @@ class RetryingBackend(SyncBackend):
         return self.inner.peek(queue, key, count, oldest_first=oldest_first)
 
     def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
-        """The inner backend's wait (not retried: the caller claims next)."""
-        return self.inner.wait_for_messages(queue, timeout_seconds)
+        """The inner backend's wait; a transient failure ends it as a wake-up.
+
+        A wait changes nothing, so instead of retrying it the caller is sent to
+        claim, a call that is retried; the port allows spurious wake-ups.
+        """
+        try:
+            return self.inner.wait_for_messages(queue, timeout_seconds)
+        except Exception as error:
+            if not self.policy.retries or not self._should_retry(error):
+                raise
+            logger.warning(
+                "wait on queue %s failed (%s: %s); claiming again",
+                queue.queue_name,
+                type(error).__name__,
+                error,
+            )
+            return True
 
     def close(self) -> None:
         """Close the inner backend."""

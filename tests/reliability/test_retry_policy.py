@@ -204,3 +204,23 @@ def test_which_errors_are_transient(
     error_class: type[BaseException], transient: bool
 ) -> None:
     assert is_transient(error_class("failure")) is transient
+
+
+def test_a_dropped_wait_wakes_the_consumer(
+    retrying_port: RetryingPortFactory,
+    proxy: CuttingProxy,
+    queue: QueueKeyManager,
+) -> None:
+    """A wait whose connection drops returns as a wake-up; the next claim retries."""
+    port = retrying_port()
+    timer = threading.Timer(0.2, proxy.drop_connections)
+    timer.start()
+    started = time.monotonic()
+
+    try:
+        assert port.wait_for_messages(queue, 5.0) is True
+    finally:
+        timer.cancel()
+
+    assert time.monotonic() - started < 4.0
+    assert port.claim(queue, ClaimOptions(lease_ms=1_000)).claims == ()
