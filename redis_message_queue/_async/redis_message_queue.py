@@ -20,7 +20,7 @@ from redis_message_queue._async.heartbeat import Heartbeat
 from redis_message_queue._async.publishing import publish_with_policy
 from redis_message_queue._async.retrying import RetryingBackend
 from redis_message_queue.adapters.redis.errors import CleanupFailedError
-from redis_message_queue.core import envelope, payload
+from redis_message_queue.core import envelope, payload, validation
 from redis_message_queue.core.arguments import (
     explicit_arguments,
     records_explicit_arguments,
@@ -532,6 +532,42 @@ class RedisMessageQueue:
             completed_enabled=self._settings.enable_completed_queue,
             failed_enabled=self._settings.enable_failed_queue,
         )
+
+    async def peek(
+        self, count: int = 1, *, source: str = "pending"
+    ) -> list[MessageData]:
+        """Read payloads without changing anything.
+
+        Args:
+            count: How many at most.
+            source: ``"pending"`` (the next messages a claim takes, in order),
+                ``"completed"``, ``"failed"`` or ``"dead_letter"`` (newest first).
+
+        Raises:
+            TypeError: ``count`` is not an int.
+            ConfigurationError: ``count`` is below 1 or ``source`` is unknown.
+        """
+        limit = validation.positive_int("count", count)
+        key = self._list_key(source)
+        stored = await self._backend.peek(
+            self.key, key, limit, oldest_first=source == "pending"
+        )
+        return [envelope.decode(value).payload for value in stored]
+
+    def _list_key(self, source: object) -> str:
+        keys = {
+            "pending": self.key.pending,
+            "completed": self.key.completed,
+            "failed": self.key.failed,
+            "dead_letter": self.key.dead_letter,
+        }
+        if not isinstance(source, str):
+            raise TypeError(f"'source' must be a str, got {type(source).__name__}")
+        if source not in keys:
+            raise ConfigurationError(
+                f"'source' must be one of {', '.join(keys)}; got {source!r}"
+            )
+        return keys[source]
 
     @property
     def is_draining(self) -> bool:

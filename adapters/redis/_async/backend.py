@@ -161,12 +161,13 @@ class AsyncRedisBackend(AsyncBackend):
         return renewed
 
     async def depths(self, queue: QueueKeyManager) -> QueueDepths:
-        """Count each part of the queue in one pipelined round trip (not atomic).
+        """Count each part of the queue in one round trip, as one snapshot.
 
         Raises:
             LuaScriptError: A key of the queue holds a value of another type.
         """
-        pipeline = self._client.pipeline(transaction=False)
+        # MULTI/EXEC, so that a claim or reclaim cannot land between two counts.
+        pipeline = self._client.pipeline(transaction=True)
         pipeline.llen(queue.pending)
         pipeline.hlen(queue.processing)
         pipeline.llen(queue.completed)
@@ -187,18 +188,24 @@ class AsyncRedisBackend(AsyncBackend):
         )
 
     async def peek(
-        self, queue: QueueKeyManager, key: str, count: int
+        self,
+        queue: QueueKeyManager,
+        key: str,
+        count: int,
+        *,
+        oldest_first: bool = False,
     ) -> tuple[MessageData, ...]:
-        """The newest ``count`` elements of the list ``key`` of ``queue``.
+        """See :meth:`AsyncBackend.peek`.
 
         Raises:
             LuaScriptError: ``key`` holds a value of another type.
         """
         if count <= 0:
             return ()
+        start, stop = (-count, -1) if oldest_first else (0, count - 1)
         with translated_errors(queue, "peek"):
-            values = await self._client.execute_command("LRANGE", key, 0, count - 1)
-        return tuple(values)
+            values = await self._client.execute_command("LRANGE", key, start, stop)
+        return tuple(reversed(values)) if oldest_first else tuple(values)
 
     async def wait_for_messages(
         self, queue: QueueKeyManager, timeout_seconds: float

@@ -162,12 +162,13 @@ class SyncRedisBackend(SyncBackend):
         return renewed
 
     def depths(self, queue: QueueKeyManager) -> QueueDepths:
-        """Count each part of the queue in one pipelined round trip (not atomic).
+        """Count each part of the queue in one round trip, as one snapshot.
 
         Raises:
             LuaScriptError: A key of the queue holds a value of another type.
         """
-        pipeline = self._client.pipeline(transaction=False)
+        # MULTI/EXEC, so that a claim or reclaim cannot land between two counts.
+        pipeline = self._client.pipeline(transaction=True)
         pipeline.llen(queue.pending)
         pipeline.hlen(queue.processing)
         pipeline.llen(queue.completed)
@@ -188,18 +189,24 @@ class SyncRedisBackend(SyncBackend):
         )
 
     def peek(
-        self, queue: QueueKeyManager, key: str, count: int
+        self,
+        queue: QueueKeyManager,
+        key: str,
+        count: int,
+        *,
+        oldest_first: bool = False,
     ) -> tuple[MessageData, ...]:
-        """The newest ``count`` elements of the list ``key`` of ``queue``.
+        """See :meth:`AsyncBackend.peek`.
 
         Raises:
             LuaScriptError: ``key`` holds a value of another type.
         """
         if count <= 0:
             return ()
+        start, stop = (-count, -1) if oldest_first else (0, count - 1)
         with translated_errors(queue, "peek"):
-            values = self._client.execute_command("LRANGE", key, 0, count - 1)
-        return tuple(values)
+            values = self._client.execute_command("LRANGE", key, start, stop)
+        return tuple(reversed(values)) if oldest_first else tuple(values)
 
     def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
         """Block on the server until ``pending`` is non-empty or the time is up.

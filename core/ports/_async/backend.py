@@ -124,18 +124,23 @@ class AsyncBackend(abc.ABC):
 
     @abc.abstractmethod
     async def depths(self, queue: QueueKeyManager) -> QueueDepths:
-        """Count the entries in each part of the queue."""
+        """Count the entries in each part of the queue, as one consistent snapshot."""
 
     @abc.abstractmethod
     async def peek(
-        self, queue: QueueKeyManager, key: str, count: int
+        self,
+        queue: QueueKeyManager,
+        key: str,
+        count: int,
+        *,
+        oldest_first: bool = False,
     ) -> tuple[MessageData, ...]:
-        """Read, without changing anything, the newest ``count`` entries of a list.
+        """Read, without changing anything, up to ``count`` entries of a list.
 
         Pre: ``key`` is one of the queue's lists (pending, completed, failed,
-        dead-letter). Post: up to ``count`` entries, newest first (for ``pending``,
-        the most recently published; the claim end is the other end). A count below
-        1 returns nothing.
+        dead-letter). Post: the newest entries, newest first; with
+        ``oldest_first`` the oldest entries, oldest first (for ``pending``: the
+        next messages a claim takes, in order). A count below 1 returns nothing.
         """
 
     async def wait_for_messages(
