@@ -131,6 +131,24 @@ class PortDriver:
         finally:
             publisher.join()
 
+    def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """Run the backend's ``release``."""
+        return self._call(self.backend.release(queue, lease_tokens))
+
+    def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """Run the backend's ``purge``."""
+        return self._call(self.backend.purge(queue, key))
+
+    def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """Run the backend's ``redrive``."""
+        return self._call(self.backend.redrive(queue, message_ids))
+
+    def forget_markers(
+        self, queue: QueueKeyManager, markers: Sequence[tuple[str, str]]
+    ) -> int:
+        """Run the backend's ``forget_markers``."""
+        return self._call(self.backend.forget_markers(queue, markers))
+
     def close(self) -> None:
         """Run the backend's ``close``."""
         self._call(self.backend.close())

@@ -524,6 +524,94 @@ class BackendContract(ReplayRules):
         assert port.wait_for_messages(keys, 0.2) is False
         assert 0.15 <= time.monotonic() - started < 2.0
 
+    # -- operator moves -----------------------------------------------------------
+
+    def test_release_puts_claims_back_unclaimed(
+        self, port: PortDriver, keys: QueueKeyManager
+    ) -> None:
+        """R25: a released claim is the next message claimed, as a first delivery."""
+        _publish_texts(port, keys, "given back", "later")
+        claim = _claim_one(port, keys, lease_ms=None)
+        assert claim is not None
+
+        assert port.release(keys, [claim.lease_token, "no-such-token"]) == 1
+
+        again = _claim_one(port, keys)
+        assert again is not None
+        assert _payload(again.stored) == "given back"
+        assert again.delivery_count == 1
+        assert _ack(port, keys, claim) is False, "the old token holds nothing now"
+
+    def test_purge_empties_one_list(
+        self, port: PortDriver, keys: QueueKeyManager, time_control: TimeControl
+    ) -> None:
+        """R26: purge removes every entry of one list and forgets pending counts."""
+        _publish_texts(port, keys, "a", "b")
+        assert _claim_one(port, keys) is not None
+        time_control.advance(PAST_LEASE_SECONDS)
+        port.claim(keys, ClaimOptions(max_messages=0, lease_ms=LEASE_MS))
+
+        assert port.purge(keys, keys.pending) == 2
+        assert port.purge(keys, keys.dead_letter) == 0
+
+        _publish_texts(port, keys, "fresh")
+        claim = _claim_one(port, keys)
+        assert claim is not None
+        assert claim.delivery_count == 1
+        assert port.depths(keys).pending == 0
+
+    def test_redrive_gives_dead_letters_a_fresh_budget(
+        self, port: PortDriver, keys: QueueKeyManager, time_control: TimeControl
+    ) -> None:
+        """R27: redrive moves the oldest dead letters to pending in new envelopes."""
+        for text in ("first", "second"):
+            _publish_texts(port, keys, text)
+            assert _claim_one(port, keys, max_delivery_count=1) is not None
+            time_control.advance(PAST_LEASE_SECONDS)
+            port.claim(
+                keys,
+                ClaimOptions(max_messages=0, lease_ms=LEASE_MS, max_delivery_count=1),
+            )
+        port.claim(keys, ClaimOptions(lease_ms=LEASE_MS, max_delivery_count=1))
+        assert port.depths(keys).dead_letter == 2
+
+        assert port.redrive(keys, ["id-one"]) == 1
+
+        claim = _claim_one(port, keys, max_delivery_count=1)
+        assert claim is not None
+        assert _payload(claim.stored) == "first"
+        assert envelope.decode(claim.stored).message_id == "id-one"
+        assert claim.delivery_count == 1
+        assert port.redrive(keys, ["id-two", "id-three"]) == 1
+
+    def test_redrive_keeps_text_exactly(
+        self, port: PortDriver, keys: QueueKeyManager
+    ) -> None:
+        """R27: non-ASCII, quotes, slashes and control characters survive redrive."""
+        text = 'héllo "wörld" / \\ \t 日本 \u0001'
+        _publish_texts(port, keys, text)
+        assert _claim_one(port, keys, max_delivery_count=0) is None
+
+        assert port.redrive(keys, ["again"]) == 1
+        claim = _claim_one(port, keys)
+        assert claim is not None
+        assert _payload(claim.stored) == text
+
+    def test_forget_markers_only_deletes_own_markers(
+        self, port: PortDriver, keys: QueueKeyManager
+    ) -> None:
+        """R28: a marker is forgotten only while it still holds the given id."""
+        marker = keys.deduplication("dropped")
+        stored = envelope.encode("x", message_id="owner")
+        port.publish(keys, [Publication(stored, dedup_key=marker)])
+
+        assert port.forget_markers(keys, [(marker, "someone-else")]) == 0
+        again = Publication(envelope.encode("x"), dedup_key=marker)
+        assert port.publish(keys, [again]).enqueued == (False,)
+
+        assert port.forget_markers(keys, [(marker, "owner")]) == 1
+        assert port.publish(keys, [again]).enqueued == (True,)
+
     # -- conservation -------------------------------------------------------------
 
     def test_every_message_is_in_exactly_one_place(

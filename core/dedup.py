@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from redis_message_queue.core.errors import ConfigurationError
 
@@ -45,3 +47,32 @@ def require_deduplication_value(value: object) -> str:
             "get_deduplication_key returned an empty string", operation="publish"
         )
     return value
+
+
+def dedup_value_of_stored_text(settings: DedupSettings, text: str) -> str:
+    """The dedup value a message had, recomputed from the text that was stored.
+
+    Possible for the default key (the stored text is the canonical text it hashed)
+    and for ``get_deduplication_key=None`` (the text is the value); a custom
+    function saw the original message, which the text cannot give back.
+
+    Raises:
+        ConfigurationError: The queue uses a custom key function.
+    """
+    function = settings.get_deduplication_key
+    if function is None:
+        return text
+    if function is default_deduplication_key:
+        return default_deduplication_key(text)
+    raise ConfigurationError(
+        "a custom get_deduplication_key cannot be recomputed from a stored message"
+    )
+
+
+class DedupSettings(Protocol):
+    """What :func:`dedup_value_of_stored_text` needs to know of a queue."""
+
+    @property
+    def get_deduplication_key(self) -> Callable[[Any], Any] | None:
+        """The queue's key function."""
+        ...

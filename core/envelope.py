@@ -85,8 +85,9 @@ def _envelope_text(stored: MessageData) -> str | None:
     if isinstance(stored, bytes):
         if not stored.startswith(_PREFIX_BYTES):
             return None
+        # Python writes ASCII-escaped JSON; a server-side script may write UTF-8.
         try:
-            return stored[len(_PREFIX_BYTES) :].decode("ascii")
+            return stored[len(_PREFIX_BYTES) :].decode("utf-8")
         except UnicodeDecodeError:
             return None
     if not stored.startswith(ENVELOPE_PREFIX):

@@ -5,8 +5,10 @@ lease, or, once it has used up its deliveries, to ``DEAD_LETTER``. From
 ``PROCESSING`` it is acknowledged (``COMPLETED``), failed by its handler (``FAILED``),
 or it comes back to ``PENDING`` when its lease expires. Dead letters can be redriven
 back to ``PENDING``. A full queue with the ``drop_oldest`` policy drops pending
-messages (``DROPPED``). Whether a completed or failed message is kept in a history
-list or not is a storage choice; the state is the same.
+messages (``DROPPED``), and so does purging ``pending``. A claim whose consumer
+never got the message (its reply was lost) is released back to ``PENDING``. Whether
+a completed or failed message is kept in a history list or not is a storage choice;
+the state is the same.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Move(enum.Enum):
     DEAD_LETTER = "dead_letter"
     REDRIVE = "redrive"
     DROP = "drop"
+    RELEASE = "release"
 
 
 TRANSITIONS: MappingProxyType[tuple[State, Move], State] = MappingProxyType(
@@ -50,6 +53,7 @@ TRANSITIONS: MappingProxyType[tuple[State, Move], State] = MappingProxyType(
         (State.PROCESSING, Move.ACK): State.COMPLETED,
         (State.PROCESSING, Move.NACK): State.FAILED,
         (State.PROCESSING, Move.EXPIRE): State.PENDING,
+        (State.PROCESSING, Move.RELEASE): State.PENDING,
         (State.DEAD_LETTER, Move.REDRIVE): State.PENDING,
     }
 )

@@ -135,6 +135,7 @@ def validate_queue_arguments(
         "max_pending_length", max_pending_length
     )
     policy = overload_policy(pending_overload_policy)
+    _require_recomputable_keys(policy, dedup, get_deduplication_key)
     if policy is not OverloadPolicy.RAISE and pending_cap is None:
         raise ConfigurationError(
             f"'pending_overload_policy={policy.value}' needs 'max_pending_length'; "
@@ -184,6 +185,21 @@ def validate_queue_arguments(
         ),
         wait_seconds=_wait_seconds(message_wait_interval_seconds),
     )
+
+
+def _require_recomputable_keys(
+    policy: OverloadPolicy, deduplication: bool, key_function: object
+) -> None:
+    # Dropping a message must also drop its dedup marker, or it could not be
+    # published again for a whole window: only known key functions allow that.
+    if policy is not OverloadPolicy.DROP_OLDEST or not deduplication:
+        return
+    if key_function not in (None, default_deduplication_key):
+        raise ConfigurationError(
+            "'pending_overload_policy=drop_oldest' with a custom "
+            "'get_deduplication_key': a dropped message's dedup marker could not be "
+            "found to let it be published again; use the default key or None"
+        )
 
 
 def _history_length(name: str, value: object, enabled: bool) -> int | None:

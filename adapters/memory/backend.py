@@ -117,6 +117,25 @@ class SyncMemoryBackend(_MemoryBackendBase, SyncBackend):
         """See :meth:`SyncBackend.depths`."""
         return self.store.depths(queue)
 
+    def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """See :meth:`SyncBackend.release`."""
+        return self.store.release(queue, lease_tokens)
+
+    def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """See :meth:`SyncBackend.purge`."""
+        return self.store.purge(queue, key)
+
+    def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """See :meth:`SyncBackend.redrive`."""
+        return self.store.redrive(queue, message_ids)
+
+    def forget_markers(
+        self, queue: QueueKeyManager, markers: Sequence[tuple[str, str]]
+    ) -> int:
+        """See :meth:`SyncBackend.forget_markers`."""
+        del queue
+        return self.store.forget_markers(markers)
+
     def peek(
         self,
         queue: QueueKeyManager,
@@ -200,6 +219,25 @@ class AsyncMemoryBackend(_MemoryBackendBase, AsyncBackend):
     async def depths(self, queue: QueueKeyManager) -> QueueDepths:
         """See :meth:`AsyncBackend.depths`."""
         return self.store.depths(queue)
+
+    async def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """See :meth:`AsyncBackend.release`."""
+        return self.store.release(queue, lease_tokens)
+
+    async def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """See :meth:`AsyncBackend.purge`."""
+        return self.store.purge(queue, key)
+
+    async def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """See :meth:`AsyncBackend.redrive`."""
+        return self.store.redrive(queue, message_ids)
+
+    async def forget_markers(
+        self, queue: QueueKeyManager, markers: Sequence[tuple[str, str]]
+    ) -> int:
+        """See :meth:`AsyncBackend.forget_markers`."""
+        del queue
+        return self.store.forget_markers(markers)
 
     async def peek(
         self,

@@ -29,7 +29,12 @@ from redis_message_queue.adapters.memory.waiters import (
     wake_all,
 )
 from redis_message_queue.core.clock import Clock
-from redis_message_queue.core.envelope import MessageData, decode, delivery_field
+from redis_message_queue.core.envelope import (
+    MessageData,
+    decode,
+    delivery_field,
+    encode,
+)
 from redis_message_queue.core.errors import QueueBackpressureError
 from redis_message_queue.core.keys import QueueKeyManager
 from redis_message_queue.core.lifecycle import Move
@@ -125,8 +130,7 @@ class MemoryStore:
         """
         with self._lock:
             now_ms = self.clock.now_ms()
-            for expired in self._markers.pop_expired(now_ms):
-                del self._marker_values[expired]
+            self._expire_markers(now_ms)
             fresh = self._fresh_flags(publications)
             dropped = self._make_room(queue, sum(fresh), options)
 
@@ -145,6 +149,10 @@ class MemoryStore:
             enqueued=tuple(enqueued),
             dropped=tuple(_client_value(value, decode_values) for value in dropped),
         )
+
+    def _expire_markers(self, now_ms: int) -> None:
+        for expired in self._markers.pop_expired(now_ms):
+            del self._marker_values[expired]
 
     def _fresh_flags(self, publications: Sequence[Publication]) -> list[bool]:
         seen: set[str] = set()
@@ -440,6 +448,76 @@ class MemoryStore:
 
     def _forget_count(self, queue: QueueKeyManager, record: MessageRecord) -> None:
         self._counts[queue.delivery_counts].pop(_field(record), None)
+
+    def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """Give claims back unclaimed; see the port's ``release``."""
+        with self._lock:
+            processing = self._processing[queue.processing]
+            pending = self._pending[queue.pending]
+            released = 0
+            for token in lease_tokens:
+                record = processing.pop(token, None)
+                if record is None:
+                    continue
+                record.move(Move.RELEASE)
+                self._deadlines[queue.lease_deadlines].discard(token)
+                self._undo_one_delivery(queue, record)
+                pending.append(record)
+                released += 1
+            woken = self._waiters.take(queue.pending) if released else []
+
+        wake_all(woken)
+        return released
+
+    def _undo_one_delivery(self, queue: QueueKeyManager, record: MessageRecord) -> None:
+        counts = self._counts[queue.delivery_counts]
+        field = _field(record)
+        remaining = counts.get(field, 0) - 1
+        if remaining > 0:
+            counts[field] = remaining
+        else:
+            counts.pop(field, None)
+
+    def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """Empty one list of ``queue``; see the port's ``purge``."""
+        with self._lock:
+            if key == queue.pending:
+                records = self._pending.pop(key, deque())
+                for record in records:
+                    record.move(Move.DROP)
+                    self._forget_count(queue, record)
+                return len(records)
+            return len(self._lists.pop(key, deque()))
+
+    def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """Dead letters back to pending in fresh envelopes; see the port."""
+        with self._lock:
+            dead = self._lists[queue.dead_letter]
+            pending = self._pending[queue.pending]
+            moved = 0
+            for message_id in message_ids:
+                if not dead:
+                    break
+                payload = dead.pop().decode("utf-8", errors="surrogateescape")
+                stored = encode(payload, message_id).encode("utf-8", "surrogateescape")
+                pending.appendleft(MessageRecord(stored))
+                moved += 1
+            woken = self._waiters.take(queue.pending) if moved else []
+
+        wake_all(woken)
+        return moved
+
+    def forget_markers(self, markers: Sequence[tuple[str, str]]) -> int:
+        """Delete markers that still hold the given ids; see the port."""
+        deleted = 0
+        with self._lock:
+            self._expire_markers(self.clock.now_ms())
+            for key, message_id in markers:
+                if key in self._markers and self._marker_values.get(key) == message_id:
+                    self._markers.discard(key)
+                    self._marker_values.pop(key, None)
+                    deleted += 1
+        return deleted
 
     def depths(self, queue: QueueKeyManager) -> QueueDepths:
         """Count the entries in each part of ``queue``."""

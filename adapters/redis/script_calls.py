@@ -170,6 +170,38 @@ def renew_call(queue: QueueKeyManager, lease_token: str, lease_ms: int) -> Scrip
     )
 
 
+def release_call(queue: QueueKeyManager, lease_tokens: Sequence[str]) -> ScriptCall:
+    """The call of ``release.lua``."""
+    return ScriptCall(
+        keys=(
+            queue.pending,
+            queue.processing,
+            queue.lease_deadlines,
+            queue.delivery_counts,
+        ),
+        args=tuple(lease_tokens),
+    )
+
+
+def purge_call(queue: QueueKeyManager, key: str) -> ScriptCall:
+    """The call of ``purge.lua``."""
+    is_pending = "1" if key == queue.pending else "0"
+    return ScriptCall(keys=(key, queue.delivery_counts), args=(is_pending,))
+
+
+def redrive_call(queue: QueueKeyManager, message_ids: Sequence[str]) -> ScriptCall:
+    """The call of ``redrive.lua``."""
+    return ScriptCall(keys=(queue.dead_letter, queue.pending), args=tuple(message_ids))
+
+
+def forget_markers_call(markers: Sequence[tuple[str, str]]) -> ScriptCall:
+    """The call of ``forget_markers.lua``."""
+    return ScriptCall(
+        keys=tuple(key for key, _ in markers),
+        args=tuple(message_id for _, message_id in markers),
+    )
+
+
 def _optional(value: int | None) -> ScriptArgument:
     return _NONE if value is None else value
 

@@ -51,12 +51,21 @@ class ScriptLibrary(Generic[ScriptT]):
         claim: Reclaim expired leases, then claim (``claim.lua``).
         settle: Acknowledge or fail a delivery (``settle.lua``).
         renew: Extend a lease (``renew.lua``).
+        release: Give claims back unclaimed (``release.lua``).
+        purge: Empty one list of a queue (``purge.lua``).
+        redrive: Dead letters back to pending (``redrive.lua``).
+        forget_markers: Delete dedup markers of given messages
+            (``forget_markers.lua``).
     """
 
     publish: ScriptT
     claim: ScriptT
     settle: ScriptT
     renew: ScriptT
+    release: ScriptT
+    purge: ScriptT
+    redrive: ScriptT
+    forget_markers: ScriptT
 
 
 def register_scripts(client: ScriptRegistrar[ScriptT]) -> ScriptLibrary[ScriptT]:
@@ -77,4 +86,8 @@ def register_scripts(client: ScriptRegistrar[ScriptT]) -> ScriptLibrary[ScriptT]
         claim=client.register_script(script_source("claim")),
         settle=client.register_script(script_source("settle")),
         renew=client.register_script(script_source("renew")),
+        release=client.register_script(script_source("release")),
+        purge=client.register_script(script_source("purge")),
+        redrive=client.register_script(script_source("redrive")),
+        forget_markers=client.register_script(script_source("forget_markers")),
     )

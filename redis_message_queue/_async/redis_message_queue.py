@@ -26,6 +26,7 @@ from redis_message_queue.core.arguments import (
     records_explicit_arguments,
 )
 from redis_message_queue.core.dedup import (
+    dedup_value_of_stored_text,
     default_deduplication_key,
     require_deduplication_value,
 )
@@ -66,6 +67,7 @@ from redis_message_queue.interrupt_handler._interface import (
 logger = logging.getLogger(__name__)
 
 _DRAIN_POLL_SECONDS = 0.01
+_REDRIVE_BATCH = 100
 _LONGEST_DRAINED_PAUSE_SECONDS = 1.0
 
 
@@ -167,7 +169,7 @@ class RedisMessageQueue:
             message_wait_interval_seconds=message_wait_interval_seconds,
         )
         self._emitter = EventEmitter(self._settings.name, on_event)
-        self._backend, self._gateway = _choose_backend(
+        chosen_backend, self._gateway = _choose_backend(
             gateway=gateway, client=client, backend=backend
         )
         self.key = QueueKeyManager(self._settings.name, self._settings.key_separator)
@@ -178,7 +180,7 @@ class RedisMessageQueue:
             )
             interrupt_handler = self._gateway.interrupt
         self._backend = RetryingBackend(
-            self._backend,
+            chosen_backend,
             self._gateway.retry_policy if self._gateway is not None else None,
             emitter=self._emitter,
             interrupt=interrupt_handler,
@@ -269,6 +271,8 @@ class RedisMessageQueue:
         )
 
     async def _report_drops(self, dropped: tuple[MessageData, ...]) -> None:
+        if not dropped:
+            return
         for stored in dropped:
             message_id = envelope.decode(stored).message_id
             logger.warning(
@@ -279,6 +283,24 @@ class RedisMessageQueue:
             await self._emitter.emit(
                 EventOperation.DROPPED, EventOutcome.SUCCESS, message_id=message_id
             )
+        # A dropped message was never delivered: its producer may publish it again.
+        markers = self._markers_of(dropped)
+        if markers:
+            await self._backend.forget_markers(self.key, markers)
+
+    def _markers_of(self, dropped: tuple[MessageData, ...]) -> list[tuple[str, str]]:
+        if not self._settings.deduplication:
+            return []
+        markers = []
+        for stored in dropped:
+            message = envelope.decode(stored)
+            if message.message_id is None:
+                continue
+            text = message.payload
+            text = text.decode("utf-8") if isinstance(text, bytes) else text
+            value = dedup_value_of_stored_text(self._settings, text)
+            markers.append((self.key.deduplication(value), message.message_id))
+        return markers
 
     async def _report_publish(
         self, enqueued: bool, message_id: str | None, started: float
@@ -554,7 +576,7 @@ class RedisMessageQueue:
         )
         return [envelope.decode(value).payload for value in stored]
 
-    def _list_key(self, source: object) -> str:
+    def _list_key(self, source: object, parameter: str = "source") -> str:
         keys = {
             "pending": self.key.pending,
             "completed": self.key.completed,
@@ -562,12 +584,61 @@ class RedisMessageQueue:
             "dead_letter": self.key.dead_letter,
         }
         if not isinstance(source, str):
-            raise TypeError(f"'source' must be a str, got {type(source).__name__}")
+            raise TypeError(f"'{parameter}' must be a str, got {type(source).__name__}")
         if source not in keys:
             raise ConfigurationError(
-                f"'source' must be one of {', '.join(keys)}; got {source!r}"
+                f"'{parameter}' must be one of {', '.join(keys)}; got {source!r}"
             )
         return keys[source]
+
+    async def redrive_dead_letters(self, max_messages: int | None = None) -> int:
+        """Move dead letters back to pending, oldest first, with a fresh budget.
+
+        Each payload is published again in a fresh envelope, so its delivery count
+        starts from zero. Dedup markers are not consulted.
+
+        Args:
+            max_messages: Move at most this many; ``None`` moves them all.
+
+        Returns:
+            How many messages were moved.
+        """
+        limit = validation.optional_positive_int("max_messages", max_messages)
+        moved = 0
+        while limit is None or moved < limit:
+            batch = (
+                _REDRIVE_BATCH if limit is None else min(_REDRIVE_BATCH, limit - moved)
+            )
+            ids = [envelope.new_message_id() for _ in range(batch)]
+            step = await self._backend.redrive(self.key, ids)
+            moved += step
+            if step < batch:
+                break
+        logger.info("redrove %d dead letters of %s", moved, self._settings.name)
+        return moved
+
+    async def purge(self, *, target: str) -> int:
+        """Delete every entry of one list of the queue.
+
+        Args:
+            target: ``"pending"``, ``"completed"``, ``"failed"`` or
+                ``"dead_letter"``. Processing cannot be purged: its messages belong
+                to running handlers.
+
+        Returns:
+            How many entries were deleted.
+
+        Raises:
+            ConfigurationError: ``target`` is ``"processing"`` or unknown.
+        """
+        if target == "processing":
+            raise ConfigurationError(
+                "processing cannot be purged: its messages belong to running handlers"
+            )
+        key = self._list_key(target, "target")
+        removed = await self._backend.purge(self.key, key)
+        logger.warning("purged %d entries from %s", removed, key)
+        return removed
 
     @property
     def is_draining(self) -> bool:
@@ -605,6 +676,9 @@ class RedisMessageQueue:
             if deadline is not None and primitives.monotonic() >= deadline:
                 return False
             await primitives.sleep(_DRAIN_POLL_SECONDS)
+        await self._backend.release_unresolved_claims()
+        if self._backend.has_unresolved_claims:
+            return False
         if self._gateway is not None:
             return await self._gateway.drain(self.key, deadline)
         return True

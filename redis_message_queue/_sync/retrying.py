@@ -43,7 +43,7 @@ from redis_message_queue.core.ports import (
     Settlement,
     SyncBackend,
 )
-from redis_message_queue.core.replay import new_claim_id
+from redis_message_queue.core.replay import lease_tokens, new_claim_id
 from redis_message_queue.core.retry import (
     RETRY_EXPONENT_BASE,
     RETRY_JITTER_SECONDS,
@@ -114,6 +114,7 @@ class RetryingBackend(SyncBackend):
         self.decode_responses = backend.decode_responses
         self._emitter = emitter
         self._interrupt = interrupt
+        self._unresolved_claims: dict[str, tuple[QueueKeyManager, int]] = {}
 
     def publish(
         self,
@@ -144,7 +145,13 @@ class RetryingBackend(SyncBackend):
         def attempt() -> ClaimResult:
             return self.inner.claim(queue, options, claim_id=claim_id)
 
-        return self._retry(attempt, _CallDetails(queue, "claim", claim_id=claim_id))
+        details = _CallDetails(queue, "claim", claim_id=claim_id)
+        try:
+            return self._retry(attempt, details)
+        except Exception:
+            # The server may have run the claim: remember how to give it back.
+            self._unresolved_claims[claim_id] = (queue, options.max_messages)
+            raise
 
     def settle(self, queue: QueueKeyManager, settlement: Settlement) -> bool:
         """Settle, keeping a record of success for longer than the retry budget."""
@@ -186,6 +193,64 @@ class RetryingBackend(SyncBackend):
     def depths(self, queue: QueueKeyManager) -> QueueDepths:
         """The inner backend's depths (not retried)."""
         return self.inner.depths(queue)
+
+    def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """Release, retried: releasing a token twice finds nothing the second time."""
+
+        def attempt() -> int:
+            return self.inner.release(queue, lease_tokens)
+
+        return self._retry(attempt, _CallDetails(queue, "release"))
+
+    def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """The inner backend's purge (an operator's call: not retried)."""
+        return self.inner.purge(queue, key)
+
+    def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """The inner backend's redrive (not retried: a repeat would move more)."""
+        return self.inner.redrive(queue, message_ids)
+
+    def forget_markers(
+        self, queue: QueueKeyManager, markers: Sequence[tuple[str, str]]
+    ) -> int:
+        """Forget markers, retried: a repeat deletes nothing more."""
+
+        def attempt() -> int:
+            return self.inner.forget_markers(queue, markers)
+
+        return self._retry(attempt, _CallDetails(queue, "forget_markers"))
+
+    def release_unresolved_claims(self) -> int:
+        """Give back the messages of claims whose outcome stayed unknown.
+
+        A claim that failed even after its retries may still have run on the
+        server; its messages would then sit in processing until their lease ends,
+        or for good without leases. Releasing by the claim's tokens puts them back
+        at once.
+
+        Returns:
+            How many messages were put back.
+        """
+        released = 0
+        for claim_id, (queue, count) in list(self._unresolved_claims.items()):
+            try:
+                released += self.release(queue, lease_tokens(claim_id, count))
+            except Exception as error:
+                logger.warning(
+                    "could not release claim %s on queue %s: %s",
+                    claim_id,
+                    queue.queue_name,
+                    error,
+                )
+                continue
+            del self._unresolved_claims[claim_id]
+            self._emit_recovered(queue, claim_id)
+        return released
+
+    @property
+    def has_unresolved_claims(self) -> bool:
+        """Whether a claim's outcome is still unknown."""
+        return bool(self._unresolved_claims)
 
     def peek(
         self,
@@ -315,6 +380,13 @@ class RetryingBackend(SyncBackend):
             message_id=details.message_id,
             claim_id=details.claim_id,
         )
+
+    def _emit_recovered(self, queue: QueueKeyManager, claim_id: str) -> None:
+        logger.info("released unresolved claim %s on %s", claim_id, queue.queue_name)
+        if self._emitter is not None:
+            self._emitter.emit(
+                EventOperation.CLAIM_RECLAIM, EventOutcome.SUCCESS, claim_id=claim_id
+            )
 
 
 def _pauses(policy: RetryPolicy) -> wait_exponential_jitter:

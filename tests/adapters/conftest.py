@@ -126,6 +126,24 @@ class AsyncioBridge(SyncBackend):
             self.inner.peek(queue, key, count, oldest_first=oldest_first)
         )
 
+    def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """Run the asyncio release to completion."""
+        return self._runner.run(self.inner.release(queue, lease_tokens))
+
+    def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """Run the asyncio purge to completion."""
+        return self._runner.run(self.inner.purge(queue, key))
+
+    def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """Run the asyncio redrive to completion."""
+        return self._runner.run(self.inner.redrive(queue, message_ids))
+
+    def forget_markers(
+        self, queue: QueueKeyManager, markers: Sequence[tuple[str, str]]
+    ) -> int:
+        """Run the asyncio forget_markers to completion."""
+        return self._runner.run(self.inner.forget_markers(queue, markers))
+
     def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
         """Run the asyncio wait to completion."""
         return self._runner.run(self.inner.wait_for_messages(queue, timeout_seconds))

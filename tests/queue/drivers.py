@@ -34,6 +34,10 @@ class SyncQueueDriver:
         with self.queue.process_message() as message:
             return handler(message)
 
+    def run(self, result: Any) -> Any:
+        """Return a queue method's result (the sync queue's calls are done)."""
+        return result
+
     def process_callback(self, handler: Handler) -> bool:
         """Run ``process_message_callback(handler)``."""
         return self.queue.process_message_callback(handler)
@@ -84,6 +88,10 @@ class AsyncQueueDriver:
                 raise
         else:
             self._runner.run(manager.__aexit__(None, None, None))
+
+    def run(self, result: Any) -> Any:
+        """Await a queue method's coroutine on the loop and return its result."""
+        return self._runner.run(result)
 
     def process_callback(self, handler: Handler) -> bool:
         """Run ``process_message_callback(handler)`` on the loop."""

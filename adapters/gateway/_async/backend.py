@@ -206,6 +206,44 @@ class AsyncGatewayBackend(AsyncBackend):
         del key, count, oldest_first
         raise _unsupported(queue, "reading lists (peek())")
 
+    async def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """Refused: the gateway interface cannot give claims back.
+
+        Raises:
+            ConfigurationError: Always.
+        """
+        del lease_tokens
+        raise _unsupported(queue, "release of claims")
+
+    async def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """Refused: the gateway interface cannot empty lists.
+
+        Raises:
+            ConfigurationError: Always.
+        """
+        del key
+        raise _unsupported(queue, "purging (purge())")
+
+    async def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """Refused: the gateway interface cannot move dead letters.
+
+        Raises:
+            ConfigurationError: Always.
+        """
+        del message_ids
+        raise _unsupported(queue, "redriving dead letters")
+
+    async def forget_markers(
+        self, queue: QueueKeyManager, markers: Sequence[tuple[str, str]]
+    ) -> int:
+        """Refused: the gateway interface cannot delete dedup markers.
+
+        Raises:
+            ConfigurationError: Always.
+        """
+        del markers
+        raise _unsupported(queue, "deleting dedup markers")
+
 
 def _unsupported(queue: QueueKeyManager, what: str) -> ConfigurationError:
     return ConfigurationError(

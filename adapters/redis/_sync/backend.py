@@ -232,6 +232,35 @@ class SyncRedisBackend(SyncBackend):
             )
         return moved is not None
 
+    def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """See :meth:`AsyncBackend.release`."""
+        if not lease_tokens:
+            return 0
+        call = script_calls.release_call(queue, lease_tokens)
+        return int(self._run(self._scripts.release, call, queue, "release"))
+
+    def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """See :meth:`AsyncBackend.purge`."""
+        call = script_calls.purge_call(queue, key)
+        return int(self._run(self._scripts.purge, call, queue, "purge"))
+
+    def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """See :meth:`AsyncBackend.redrive`."""
+        if not message_ids:
+            return 0
+        call = script_calls.redrive_call(queue, message_ids)
+        return int(self._run(self._scripts.redrive, call, queue, "redrive"))
+
+    def forget_markers(
+        self, queue: QueueKeyManager, markers: Sequence[tuple[str, str]]
+    ) -> int:
+        """See :meth:`AsyncBackend.forget_markers`."""
+        if not markers:
+            return 0
+        call = script_calls.forget_markers_call(markers)
+        script = self._scripts.forget_markers
+        return int(self._run(script, call, queue, "forget_markers"))
+
     def is_transient(self, error: BaseException) -> bool:
         """Lost connections, timeouts and failovers; not refused credentials.
 

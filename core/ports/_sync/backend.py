@@ -144,6 +144,57 @@ class SyncBackend(abc.ABC):
         next messages a claim takes, in order). A count below 1 returns nothing.
         """
 
+    @abc.abstractmethod
+    def release(self, queue: QueueKeyManager, lease_tokens: Sequence[str]) -> int:
+        """Give claimed messages back as if they had never been claimed.
+
+        Post: each message still held by one of ``lease_tokens`` leaves
+        ``processing`` for the claim end of ``pending`` (it is the next to be
+        claimed), loses its lease, and its delivery count goes down by one; tokens
+        that hold nothing are skipped. Atomicity: one step.
+
+        Returns:
+            How many messages were put back.
+        """
+
+    @abc.abstractmethod
+    def purge(self, queue: QueueKeyManager, key: str) -> int:
+        """Remove every entry of one list of the queue.
+
+        Pre: ``key`` is the queue's pending, completed, failed or dead-letter list
+        (never processing: its messages belong to running handlers).
+        Post: the list is empty; for ``pending``, the delivery counts of the
+        removed messages are forgotten too. Dedup markers stay. Atomicity: one step.
+
+        Returns:
+            How many entries were removed.
+        """
+
+    @abc.abstractmethod
+    def redrive(self, queue: QueueKeyManager, message_ids: Sequence[str]) -> int:
+        """Move the oldest dead letters back to ``pending`` with a fresh budget.
+
+        Post: up to ``len(message_ids)`` payloads leave the dead-letter list,
+        oldest first, and are published again in fresh envelopes with those ids
+        (so their delivery counts start from zero). Atomicity: one step.
+
+        Returns:
+            How many messages were moved.
+        """
+
+    @abc.abstractmethod
+    def forget_markers(
+        self, queue: QueueKeyManager, markers: Sequence[tuple[str, str]]
+    ) -> int:
+        """Delete dedup markers that still belong to given messages.
+
+        Post: for each ``(marker key, envelope id)``, the marker is deleted when it
+        holds that id; a marker set again by a later publish is kept.
+
+        Returns:
+            How many markers were deleted.
+        """
+
     def wait_for_messages(self, queue: QueueKeyManager, timeout_seconds: float) -> bool:
         """Wait until ``pending`` may hold a message, at most ``timeout_seconds``.
 
