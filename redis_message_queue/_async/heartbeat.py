@@ -14,10 +14,14 @@ from typing import Any
 
 from redis_message_queue._async import primitives
 from redis_message_queue._async.emitter import EventEmitter, report_callback_failure
+from redis_message_queue._async.retrying import RetryingBackend
 from redis_message_queue.core.envelope import decode
 from redis_message_queue.core.events import EventOperation, EventOutcome
 from redis_message_queue.core.keys import QueueKeyManager
-from redis_message_queue.core.ports import AsyncBackend, Claim
+from redis_message_queue.core.ports import Claim
+from redis_message_queue.interrupt_handler._implementation import (
+    EventDrivenInterruptHandler,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +32,7 @@ class Heartbeat:
     """Renews one claim's lease every ``interval_seconds`` until stopped.
 
     Args:
-        backend: Where the lease lives.
+        backend: Where the lease lives, with the queue's retries.
         keys: The queue's key names.
         claim: The claim whose lease is kept.
         lease_ms: The lease length each renewal sets.
@@ -39,7 +43,7 @@ class Heartbeat:
 
     def __init__(
         self,
-        backend: AsyncBackend,
+        backend: RetryingBackend,
         keys: QueueKeyManager,
         claim: Claim,
         *,
@@ -48,7 +52,6 @@ class Heartbeat:
         emitter: EventEmitter,
         on_failure: Callable[[], Any] | None,
     ) -> None:
-        self._backend = backend
         self._keys = keys
         self._claim = claim
         self._lease_ms = lease_ms
@@ -57,6 +60,10 @@ class Heartbeat:
         self._on_failure = on_failure
         self._message_id = decode(claim.stored).message_id
         self._stop = primitives.StopSignal()
+        # Stopping the heartbeat also ends the retries of a renewal under way.
+        self._backend = backend.stopping_also_on(
+            EventDrivenInterruptHandler(self._stop)
+        )
         self._runner: primitives.Background | None = None
 
     def start(self) -> None:

@@ -115,6 +115,17 @@ class RetryingBackend(AsyncBackend):
         self._interrupt = interrupt
         self._unresolved_claims: dict[str, tuple[QueueKeyManager, int]] = {}
 
+    def stopping_also_on(self, stop: BaseGracefulInterruptHandler) -> RetryingBackend:
+        """The same retries, also given up once ``stop`` reports an interruption.
+
+        A heartbeat renews through such a backend, so that stopping the heartbeat
+        ends a renewal's retries at once.
+        """
+        interrupt = stop if self._interrupt is None else _Either(self._interrupt, stop)
+        return RetryingBackend(
+            self.inner, self.policy, emitter=self._emitter, interrupt=interrupt
+        )
+
     async def publish(
         self,
         queue: QueueKeyManager,
@@ -388,6 +399,20 @@ class RetryingBackend(AsyncBackend):
             await self._emitter.emit(
                 EventOperation.CLAIM_RECLAIM, EventOutcome.SUCCESS, claim_id=claim_id
             )
+
+
+class _Either(BaseGracefulInterruptHandler):
+    """Interrupted as soon as one of two handlers is."""
+
+    def __init__(
+        self, first: BaseGracefulInterruptHandler, second: BaseGracefulInterruptHandler
+    ) -> None:
+        self._first = first
+        self._second = second
+
+    def is_interrupted(self) -> bool:
+        """Whether either handler reports an interruption."""
+        return self._first.is_interrupted() or self._second.is_interrupted()
 
 
 def _pauses(policy: RetryPolicy) -> wait_exponential_jitter:

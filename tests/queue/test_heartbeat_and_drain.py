@@ -8,12 +8,18 @@ import time
 
 import pytest
 
+import redis_message_queue
 import redis_message_queue.asyncio
 from redis_message_queue import QueueEvent
-from redis_message_queue.adapters.memory import AsyncMemoryBackend, MemoryStore
+from redis_message_queue.adapters.memory import (
+    AsyncMemoryBackend,
+    MemoryBackend,
+    MemoryStore,
+)
 from redis_message_queue.core.clock import ManualClock
 from redis_message_queue.core.envelope import MessageData
 from redis_message_queue.core.errors import QueueDrainedError
+from redis_message_queue.core.keys import QueueKeyManager
 from tests.queue.conftest import Clock, DriverFactory
 from tests.queue.drivers import FlavouredCallback, SyncQueueDriver
 
@@ -251,3 +257,41 @@ def test_handler_raised_cancellation_is_a_failure() -> None:
         return (await queue.stats()).processing
 
     assert asyncio.run(scenario()) == 0
+
+
+class _RenewalsFail(MemoryBackend):
+    """Every renewal fails with an error the retry policy would retry for minutes."""
+
+    def renew(
+        self,
+        queue: QueueKeyManager,
+        stored: MessageData,
+        lease_token: str,
+        lease_ms: int,
+    ) -> bool:
+        raise ConnectionError("server unreachable")
+
+    def is_transient(self, error: BaseException) -> bool:
+        return isinstance(error, ConnectionError)
+
+
+def test_stopping_the_heartbeat_ends_renewal_retries() -> None:
+    """Q14: a renewal retrying within its 120 s budget stops with the heartbeat."""
+    events: list[QueueEvent] = []
+    queue = redis_message_queue.RedisMessageQueue(
+        "stuck-renewals",
+        backend=_RenewalsFail(clock=ManualClock()),
+        visibility_timeout_seconds=10,
+        heartbeat_interval_seconds=0.2,
+        on_event=events.append,
+    )
+    queue.publish("work")
+
+    with queue.process_message() as message:
+        assert message == b"work"
+        time.sleep(0.6)  # the first renewal is retrying meanwhile
+
+    operations = {str(event.operation) for event in events}
+    assert "retry_attempt" in operations
+    assert "heartbeat_stop_timeout" not in operations, "renewal retries outlived it"
+    assert queue.stats().processing == 0
