@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import redis_message_queue.asyncio  # noqa: E402
 import redis_message_queue.interrupt_handler  # noqa: E402
 
 TARGET = ROOT / "docs" / "api.md"
+_FUNCTION_REPR = re.compile(r"<function (\w+) at 0x[0-9a-f]+>")
 HEADER = """# API reference
 
 Generated from the code by `tools/api_reference.py`; do not edit by hand. The asyncio
@@ -82,9 +84,11 @@ def _member_lines(name: str, member: object) -> list[str]:
 
 def _signature(value: object) -> str:
     try:
-        return str(inspect.signature(value))  # type: ignore[arg-type]
+        text = str(inspect.signature(value))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "(...)"
+    # A function default prints with its memory address; keep only its name.
+    return _FUNCTION_REPR.sub(r"\1", text)
 
 
 def main() -> int:
