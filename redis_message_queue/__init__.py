@@ -14,6 +14,7 @@ from redis_message_queue._exceptions import (
     PayloadTooDeepError,
     PayloadTooLargeError,
     QueueBackpressureError,
+    QueueDrainedError,
     RedisMessageQueueError,
     RetryBudgetExhaustedError,
 )
@@ -27,8 +28,8 @@ from redis_message_queue.interrupt_handler import (
     GracefulInterruptHandler,
 )
 
-# The 17 names of 6.0.0, then three later additions: EventDrivenInterruptHandler,
-# PayloadTooLargeError and PayloadTooDeepError.
+# The 17 names of 6.0.0, then four later additions: EventDrivenInterruptHandler,
+# PayloadTooLargeError, PayloadTooDeepError and QueueDrainedError.
 __all__ = [
     "AbstractRedisGateway",
     "BaseGracefulInterruptHandler",
@@ -45,6 +46,7 @@ __all__ = [
     "PayloadTooDeepError",
     "PayloadTooLargeError",
     "QueueBackpressureError",
+    "QueueDrainedError",
     "QueueEvent",
     "RedisGateway",
     "RedisMessageQueue",

@@ -9,6 +9,7 @@ from redis_message_queue._exceptions import (
     PayloadTooDeepError,
     PayloadTooLargeError,
     QueueBackpressureError,
+    QueueDrainedError,
     RedisMessageQueueError,
     RetryBudgetExhaustedError,
 )
@@ -22,8 +23,8 @@ from redis_message_queue.interrupt_handler import (
     GracefulInterruptHandler,
 )
 
-# The 17 names of 6.0.0, then three later additions: EventDrivenInterruptHandler,
-# PayloadTooLargeError and PayloadTooDeepError.
+# The 17 names of 6.0.0, then four later additions: EventDrivenInterruptHandler,
+# PayloadTooLargeError, PayloadTooDeepError and QueueDrainedError.
 __all__ = [
     "AbstractRedisGateway",
     "BaseGracefulInterruptHandler",
@@ -40,6 +41,7 @@ __all__ = [
     "PayloadTooDeepError",
     "PayloadTooLargeError",
     "QueueBackpressureError",
+    "QueueDrainedError",
     "QueueEvent",
     "RedisGateway",
     "RedisMessageQueue",
