@@ -29,7 +29,13 @@ def serialize(message: object) -> str:
         return message
     if isinstance(message, dict):
         _require_string_keys(message)
-        text = json.dumps(message, sort_keys=True, allow_nan=False)
+        try:
+            text = json.dumps(message, sort_keys=True, allow_nan=False)
+        except ValueError as exc:
+            raise ValueError(
+                f"dict message cannot be published as JSON: {exc} (NaN and "
+                "infinities are not JSON)"
+            ) from exc
         _require_encodable_strings(message)
         return text
     raise TypeError(f"message must be a str or dict, got {type(message).__name__}")

@@ -159,7 +159,8 @@ def validate_queue_arguments(
     if deliveries is not None and visibility is None:
         raise ConfigurationError(
             "'max_delivery_count' needs 'visibility_timeout_seconds': without leases "
-            "no delivery is ever retried"
+            "no delivery is ever retried (with leases off, also pass "
+            "max_delivery_count=None)"
         )
 
     return QueueSettings(

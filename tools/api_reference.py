@@ -17,7 +17,14 @@ sys.path.insert(0, str(ROOT))
 
 import redis_message_queue  # noqa: E402
 import redis_message_queue.asyncio  # noqa: E402
-import redis_message_queue.interrupt_handler  # noqa: E402
+from redis_message_queue.adapters.memory import (  # noqa: E402
+    AsyncMemoryBackend,
+    MemoryBackend,
+    MemoryStore,
+)
+from redis_message_queue.core.clock import ManualClock  # noqa: E402
+from redis_message_queue.core.stats import QueueStats  # noqa: E402
+from redis_message_queue.local_server import LocalServer  # noqa: E402
 
 TARGET = ROOT / "docs" / "api.md"
 _FUNCTION_REPR = re.compile(r"<function (\w+) at 0x[0-9a-f]+>")
@@ -29,19 +36,32 @@ methods are coroutines, and its context managers are asynchronous.
 """
 
 
+SUPPORTING = {
+    "QueueStats": (QueueStats, "redis_message_queue.core.stats"),
+    "MemoryBackend": (MemoryBackend, "redis_message_queue.adapters.memory"),
+    "AsyncMemoryBackend": (AsyncMemoryBackend, "redis_message_queue.adapters.memory"),
+    "MemoryStore": (MemoryStore, "redis_message_queue.adapters.memory"),
+    "ManualClock": (ManualClock, "redis_message_queue.core.clock"),
+    "LocalServer": (LocalServer, "redis_message_queue.local_server"),
+}
+"""Names the guides use beyond the package's ``__all__``, with their import path."""
+
+
 def render() -> str:
     """The whole reference page."""
-    sections = [HEADER]
+    sections = [HEADER, "# Exported by `redis_message_queue`\n"]
     for name in sorted(redis_message_queue.__all__):
         sections.append(_render_name(name, getattr(redis_message_queue, name)))
-    for name in ("EventDrivenInterruptHandler",):
-        handler = getattr(redis_message_queue.interrupt_handler, name)
-        sections.append(_render_name(name, handler))
+    sections.append("# Supporting names\n")
+    for name, (value, module) in SUPPORTING.items():
+        sections.append(_render_name(name, value, f"from {module} import {name}"))
     return "\n".join(sections).rstrip() + "\n"
 
 
-def _render_name(name: str, value: object) -> str:
+def _render_name(name: str, value: object, import_line: str | None = None) -> str:
     lines = [f"## `{name}`", ""]
+    if import_line is not None:
+        lines.extend([f"Import: `{import_line}`", ""])
     doc = inspect.getdoc(value)
     if inspect.isclass(value):
         lines.extend(_class_lines(name, value, doc))

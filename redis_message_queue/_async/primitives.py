@@ -55,6 +55,7 @@ def require_backend(backend: object) -> AsyncBackend:
     if not isinstance(backend, AsyncBackend):
         raise TypeError(
             f"the asyncio queue needs an AsyncBackend, got {type(backend).__name__}"
+            " (for tests: redis_message_queue.adapters.memory.AsyncMemoryBackend)"
         )
     return backend
 

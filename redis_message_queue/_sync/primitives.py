@@ -66,6 +66,7 @@ def require_backend(backend: object) -> SyncBackend:
     if not isinstance(backend, SyncBackend):
         raise TypeError(
             f"the sync queue needs a SyncBackend, got {type(backend).__name__}"
+            " (for tests: redis_message_queue.adapters.memory.MemoryBackend)"
         )
     return backend
 

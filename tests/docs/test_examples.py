@@ -1,7 +1,8 @@
 """Every Python example in the guides runs (rule D1): docs cannot drift from code.
 
-Each ```python block of a page under ``docs/guides`` runs in the order of the page,
-in one namespace per page, so later blocks may use earlier names; ``test_*``
+Each ```python block of the README and of a page under ``docs/guides`` runs in the
+order of the page, in one namespace per page, so later blocks may use earlier names;
+``test_*``
 functions an example defines are called afterwards. Examples start their own
 servers (``LocalServer``) or use the in-memory backend; none touches a server it did
 not start.
@@ -14,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-GUIDES = Path(__file__).resolve().parents[2] / "docs" / "guides"
+ROOT = Path(__file__).resolve().parents[2]
+GUIDES = ROOT / "docs" / "guides"
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def _pages() -> list[Path]:
-    return sorted(GUIDES.glob("*.md"))
+    return [ROOT / "README.md", *sorted(GUIDES.glob("*.md"))]
 
 
 @pytest.mark.parametrize("page", _pages(), ids=lambda page: page.stem)
