@@ -2,7 +2,7 @@
 
 A script may only touch keys of one slot. A queue keeps all its keys together when
 its name carries a hash tag (``{orders}``), since a tagged key hashes by its tag
-only. Docs: ``docs/gateways.md`` (rule G15).
+only. Docs: ``docs/guides/cluster.md`` (rules C2 and G15).
 """
 
 from __future__ import annotations
@@ -45,22 +45,37 @@ def key_slot(key: str) -> int:
 def require_one_slot(keys: QueueKeyManager) -> None:
     """Check that every key of a queue, its dead-letter list included, shares a slot.
 
-    Raises:
-        ConfigurationError: The dedup prefix has no hash tag, or two keys of the
-            queue hash to different slots.
-    """
-    prefix = keys.deduplication_prefix
-    if hash_tag(prefix) is None:
-        raise ConfigurationError(
-            f"queue {keys.queue_name!r} runs on a cluster, so its name needs a hash "
-            "tag that keeps its keys in one slot, for example '{orders}'"
-        )
+    The keys built per message (dedup markers, settle records) extend two
+    prefixes; each prefix must close a hash tag, so that whatever follows it
+    cannot change the slot.
 
-    slot = key_slot(prefix)
-    for key in (*keys.all_fixed_keys(), keys.dead_letter):
+    Raises:
+        ConfigurationError: A prefix has no hash tag, or two keys of the queue hash
+            to different slots. The message says how to name the queue.
+    """
+    prefixes = (keys.deduplication_prefix, keys.settled_prefix)
+    for prefix in prefixes:
+        if hash_tag(prefix) is None:
+            raise ConfigurationError(
+                f"queue {keys.queue_name!r} runs on a cluster, where every key of a "
+                f"queue must hash to one slot, but the key prefix {prefix!r} has no "
+                f"hash tag; {_renaming_hint(keys.queue_name)}",
+                queue=keys.queue_name,
+            )
+
+    tag = hash_tag(keys.deduplication_prefix)
+    slot = key_slot(keys.deduplication_prefix)
+    for key in (*keys.all_fixed_keys(), *prefixes):
         if key_slot(key) != slot:
             raise ConfigurationError(
                 f"key {key!r} of queue {keys.queue_name!r} hashes to slot "
-                f"{key_slot(key)}, not {slot} like the queue's other keys; give it "
-                "the same hash tag"
+                f"{key_slot(key)}, not {slot} like the queue's other keys; every "
+                f"key of the queue needs the hash tag '{{{tag}}}'",
+                queue=keys.queue_name,
             )
+
+
+def _renaming_hint(name: str) -> str:
+    if "{" in name or "}" in name:
+        return "put one non-empty {...} tag in the name, for example '{orders}'"
+    return f"name the queue '{{{name}}}' instead of {name!r}"

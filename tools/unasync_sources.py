@@ -31,6 +31,7 @@ REPLACEMENTS = {
     "_async": "_sync",
     "AsyncBackend": "SyncBackend",
     "AsyncRedisBackend": "SyncRedisBackend",
+    "AsyncRedisClusterBackend": "SyncRedisClusterBackend",
     "AsyncMemoryBackend": "SyncMemoryBackend",
     "AsyncQueueRuntime": "SyncQueueRuntime",
     "AsyncScript": "Script",

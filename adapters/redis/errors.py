@@ -13,13 +13,17 @@ from collections.abc import Iterator
 import redis.exceptions
 import valkey.exceptions
 
-from redis_message_queue.core.errors import RedisMessageQueueError
+from redis_message_queue.core.errors import ConfigurationError, RedisMessageQueueError
 from redis_message_queue.core.keys import QueueKeyManager
 
 logger = logging.getLogger(__name__)
 
 _RESPONSE_ERRORS = (redis.exceptions.ResponseError, valkey.exceptions.ResponseError)
 _WRONG_TYPE_PREFIX = "WRONGTYPE"
+# A cluster node's answer for a slot it does not serve; cluster clients follow it.
+# redis-py parses it into AskError (MovedError is one); valkey-py keeps the text.
+_REDIRECT_ERRORS = (redis.exceptions.AskError, valkey.exceptions.AskError)
+_REDIRECT_PREFIXES = ("MOVED ", "ASK ")
 
 # Errors after which the same call may pass: the connection dropped or timed out, or
 # the server is failing over. A connection refused for its credentials will not heal.
@@ -98,6 +102,27 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, _TRANSIENT_ERRORS)
 
 
+def is_server_refusal(error: BaseException) -> bool:
+    """Whether the server answered with an error (the connection itself is fine)."""
+    return isinstance(error, _RESPONSE_ERRORS)
+
+
+def cluster_node_error(queue: QueueKeyManager, operation: str) -> ConfigurationError:
+    """The error for a single-node client whose server is a cluster node.
+
+    Such a client reaches only the slots of the node it is connected to, and
+    cannot follow the cluster when slots move or a replica takes over.
+    """
+    return ConfigurationError(
+        f"queue {queue.queue_name!r}: the server is a cluster node, but the client "
+        "is a single-node client that cannot follow the cluster's slots; pass a "
+        "cluster client instead (redis.RedisCluster, valkey.cluster.ValkeyCluster, "
+        "or their asyncio twins)",
+        queue=queue.queue_name,
+        operation=operation,
+    )
+
+
 @contextlib.contextmanager
 def translated_errors(queue: QueueKeyManager, operation: str) -> Iterator[None]:
     """Turn a wrong-type reply of the server into :class:`LuaScriptError`.
@@ -111,11 +136,15 @@ def translated_errors(queue: QueueKeyManager, operation: str) -> Iterator[None]:
 
     Raises:
         LuaScriptError: The server answered with a ``WRONGTYPE`` error.
+        ConfigurationError: The server redirected the call to another cluster
+            node (``MOVED`` or ``ASK``): the client is not a cluster client.
     """
     try:
         yield
     except _RESPONSE_ERRORS as exc:
         message = str(exc)
+        if isinstance(exc, _REDIRECT_ERRORS) or message.startswith(_REDIRECT_PREFIXES):
+            raise cluster_node_error(queue, operation) from exc
         if isinstance(exc, LuaScriptError) or not message.startswith(
             _WRONG_TYPE_PREFIX
         ):

@@ -21,6 +21,7 @@ from redis_message_queue.core.ports.types import (
     Publication,
     PublishOptions,
     PublishResult,
+    QueueDepths,
     Settlement,
 )
 from redis_message_queue.core.replay import lease_tokens, marker_value
@@ -199,6 +200,32 @@ def forget_markers_call(markers: Sequence[tuple[str, str]]) -> ScriptCall:
     return ScriptCall(
         keys=tuple(key for key, _ in markers),
         args=tuple(message_id for _, message_id in markers),
+    )
+
+
+def depths_call(queue: QueueKeyManager) -> ScriptCall:
+    """The call of ``depths.lua``."""
+    return ScriptCall(
+        keys=(
+            queue.pending,
+            queue.processing,
+            queue.completed,
+            queue.failed,
+            queue.dead_letter,
+        ),
+        args=(),
+    )
+
+
+def depths_result(reply: Any) -> QueueDepths:
+    """Read the reply of ``depths.lua`` (or of the same five counts pipelined)."""
+    pending, processing, completed, failed, dead_letter = map(int, reply)
+    return QueueDepths(
+        pending=pending,
+        processing=processing,
+        completed=completed,
+        failed=failed,
+        dead_letter=dead_letter,
     )
 
 

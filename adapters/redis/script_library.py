@@ -56,6 +56,8 @@ class ScriptLibrary(Generic[ScriptT]):
         redrive: Dead letters back to pending (``redrive.lua``).
         forget_markers: Delete dedup markers of given messages
             (``forget_markers.lua``).
+        depths: Count each part of a queue; used on clusters, whose pipelines
+            cannot always wrap the counts in MULTI/EXEC (``depths.lua``).
     """
 
     publish: ScriptT
@@ -66,6 +68,7 @@ class ScriptLibrary(Generic[ScriptT]):
     purge: ScriptT
     redrive: ScriptT
     forget_markers: ScriptT
+    depths: ScriptT
 
 
 def register_scripts(client: ScriptRegistrar[ScriptT]) -> ScriptLibrary[ScriptT]:
@@ -90,4 +93,5 @@ def register_scripts(client: ScriptRegistrar[ScriptT]) -> ScriptLibrary[ScriptT]
         purge=client.register_script(script_source("purge")),
         redrive=client.register_script(script_source("redrive")),
         forget_markers=client.register_script(script_source("forget_markers")),
+        depths=client.register_script(script_source("depths")),
     )

@@ -40,9 +40,11 @@ from redis_message_queue.core.events import EventOperation, EventOutcome
 from redis_message_queue.core.gateway_settings import (
     refuse_queue_arguments_with_gateway,
 )
+from redis_message_queue.core.hash_slots import require_one_slot
 from redis_message_queue.core.keys import DEFAULT_KEY_SEPARATOR, QueueKeyManager
 from redis_message_queue.core.ports import (
     AsyncBackend,
+    Capability,
     Claim,
     ClaimOptions,
     Outcome,
@@ -77,7 +79,9 @@ class RedisMessageQueue:
     Args:
         name: The queue's name; every server key of the queue starts with it.
         gateway: A custom gateway (the 6.0.0 extension point).
-        client: A Redis or Valkey client of this queue's flavour.
+        client: A Redis or Valkey client of this queue's flavour, single-node or
+            cluster. On a cluster the name needs a hash tag, such as
+            ``"{orders}"``, so that every key of the queue lives in one slot.
         backend: A storage backend, for example the in-memory one for unit tests.
         deduplication: Suppress a publish whose dedup key was seen within the
             dedup window (one hour).
@@ -179,6 +183,8 @@ class RedisMessageQueue:
                 self._settings, self._emitter
             )
             interrupt_handler = self._gateway.interrupt
+        elif Capability.CLUSTER_ROUTING in chosen_backend.capabilities:
+            require_one_slot(self.key)
         self._backend = RetryingBackend(
             chosen_backend,
             self._gateway.retry_policy if self._gateway is not None else None,
@@ -710,7 +716,10 @@ def _choose_backend(
     candidates = {"gateway": gateway, "client": client, "backend": backend}
     given = [label for label, value in candidates.items() if value is not None]
     if not given:
-        raise ConfigurationError("Either 'client' or 'gateway' must be provided")
+        raise ConfigurationError(
+            "Either 'client' or 'gateway' must be provided (or 'backend', such as "
+            "the in-memory backend for tests)"
+        )
     if len(given) > 1:
         raise ConfigurationError(
             f"give only one of 'client', 'gateway' or 'backend', got {given}"

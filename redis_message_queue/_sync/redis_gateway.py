@@ -13,9 +13,6 @@ from __future__ import annotations
 import collections
 import logging
 
-import redis
-import redis.asyncio
-
 from redis_message_queue._sync.claiming import Claimer
 from redis_message_queue._sync.emitter import EventEmitter
 from redis_message_queue._sync.publishing import publish_with_policy
@@ -35,8 +32,10 @@ from redis_message_queue.core.gateway_settings import (
     keys_from_key_name,
     validate_gateway_arguments,
 )
+from redis_message_queue.core.hash_slots import require_one_slot
 from redis_message_queue.core.keys import DEFAULT_KEY_SEPARATOR, QueueKeyManager
 from redis_message_queue.core.ports import (
+    Capability,
     ClaimOptions,
     Outcome,
     Publication,
@@ -57,7 +56,6 @@ from redis_message_queue.interrupt_handler._interface import (
 
 logger = logging.getLogger(__name__)
 
-_CLUSTER_CLIENTS = (redis.RedisCluster, redis.asyncio.RedisCluster)
 _REMEMBERED_LEASES = 10_000
 """Claims whose lease token a token-less settle can still find (oldest forgotten)."""
 
@@ -71,8 +69,9 @@ class RedisGateway(AbstractRedisGateway):
     only when ``message_visibility_timeout_seconds`` is set.
 
     Args:
-        redis_client: A redis-py or valkey-py client of this gateway's flavour
-            (not a pipeline, a Sentinel manager or a single-connection client).
+        redis_client: A redis-py or valkey-py client of this gateway's flavour,
+            single-node or cluster (not a pipeline, a Sentinel manager or a
+            single-connection client).
         retry_budget_seconds: Total time for retrying a failed server call
             (0: no retries).
         retry_max_delay_seconds: The longest pause between retries.
@@ -161,8 +160,8 @@ class RedisGateway(AbstractRedisGateway):
 
     @property
     def is_redis_cluster(self) -> bool:
-        """Whether the client is a cluster client."""
-        return isinstance(self._client, _CLUSTER_CLIENTS)
+        """Whether the client is a cluster client (queues then need a hash tag)."""
+        return Capability.CLUSTER_ROUTING in self._server_backend.capabilities
 
     # -- publishing ---------------------------------------------------------------
 
@@ -365,7 +364,12 @@ class RedisGateway(AbstractRedisGateway):
         bound = self._bound_keys.get(key)
         if bound is not None:
             return bound
-        return keys_from_key_name(key, role, self._settings)
+        keys = keys_from_key_name(key, role, self._settings)
+        if self.is_redis_cluster:
+            # Checked once per queue: its keys are remembered like a queue's.
+            require_one_slot(keys)
+            self._bind_queue_keys(keys)
+        return keys
 
     def _claim_options(self) -> ClaimOptions:
         return ClaimOptions(

@@ -16,7 +16,12 @@ from redis_message_queue.adapters.redis._async.primitives import (
     AsyncRedisClient,
     AsyncScript,
 )
-from redis_message_queue.adapters.redis.errors import is_transient, translated_errors
+from redis_message_queue.adapters.redis.errors import (
+    cluster_node_error,
+    is_server_refusal,
+    is_transient,
+    translated_errors,
+)
 from redis_message_queue.adapters.redis.script_calls import ScriptCall
 from redis_message_queue.adapters.redis.script_library import register_scripts
 from redis_message_queue.core.envelope import MessageData
@@ -60,9 +65,8 @@ class AsyncRedisBackend(AsyncBackend):
     def __init__(self, client: AsyncRedisClient) -> None:
         self._client = client
         self._scripts = register_scripts(client)
-
-        options = client.connection_pool.connection_kwargs
-        self.decode_responses = bool(options.get("decode_responses", False))
+        self.decode_responses = bool(client.get_encoder().decode_responses)
+        self._server_checked = False
 
     async def publish(
         self,
@@ -166,6 +170,7 @@ class AsyncRedisBackend(AsyncBackend):
         Raises:
             LuaScriptError: A key of the queue holds a value of another type.
         """
+        await self._check_server(queue)
         # MULTI/EXEC, so that a claim or reclaim cannot land between two counts.
         pipeline = self._client.pipeline(transaction=True)
         pipeline.llen(queue.pending)
@@ -178,14 +183,7 @@ class AsyncRedisBackend(AsyncBackend):
             replies = await pipeline.execute(raise_on_error=False)
             _raise_first_error(replies)
 
-        pending, processing, completed, failed, dead_letter = map(int, replies)
-        return QueueDepths(
-            pending=pending,
-            processing=processing,
-            completed=completed,
-            failed=failed,
-            dead_letter=dead_letter,
-        )
+        return script_calls.depths_result(replies)
 
     async def peek(
         self,
@@ -203,6 +201,7 @@ class AsyncRedisBackend(AsyncBackend):
         if count <= 0:
             return ()
         start, stop = (-count, -1) if oldest_first else (0, count - 1)
+        await self._check_server(queue)
         with translated_errors(queue, "peek"):
             values = await self._client.execute_command("LRANGE", key, start, stop)
         return tuple(reversed(values)) if oldest_first else tuple(values)
@@ -222,6 +221,7 @@ class AsyncRedisBackend(AsyncBackend):
         Raises:
             LuaScriptError: ``pending`` holds a value of another type.
         """
+        await self._check_server(queue)
         with translated_errors(queue, "wait"):
             if timeout_seconds <= 0:
                 length = await self._client.execute_command("LLEN", queue.pending)
@@ -273,6 +273,7 @@ class AsyncRedisBackend(AsyncBackend):
         self, queue: QueueKeyManager, publications: Sequence[Publication]
     ) -> PublishResult:
         values = [publication.stored for publication in publications]
+        await self._check_server(queue)
         with translated_errors(queue, "publish"):
             await self._client.execute_command("LPUSH", queue.pending, *values)
 
@@ -286,8 +287,39 @@ class AsyncRedisBackend(AsyncBackend):
         queue: QueueKeyManager,
         operation: str,
     ) -> Any:
+        await self._check_server(queue)
         with translated_errors(queue, operation):
             return await script(keys=call.keys, args=call.args)
+
+    async def _check_server(self, queue: QueueKeyManager) -> None:
+        """Refuse a cluster node, once, before the backend's first call.
+
+        A single-node client on a cluster node reaches only that node's slots, so
+        a queue could seem to work until its slot moves. ``INFO cluster`` tells;
+        it costs one round trip in the backend's life. A server that refuses
+        INFO (an ACL, a renamed command) is taken as a single server; a ``MOVED``
+        reply is still refused later (``translated_errors``).
+
+        Raises:
+            ConfigurationError: The server runs in cluster mode.
+        """
+        if self._server_checked:
+            return
+        try:
+            info = await self._client.execute_command("INFO", "cluster")
+        except Exception as exc:
+            if not is_server_refusal(exc):
+                raise
+            logger.debug("INFO refused, taken as a single server: %s", exc)
+            info = {}
+        if _cluster_enabled(info):
+            raise cluster_node_error(queue, "connect")
+        self._server_checked = True
+
+
+def _cluster_enabled(info: object) -> bool:
+    # The clients parse INFO into a dict; cluster_enabled is 0 or 1.
+    return isinstance(info, dict) and str(info.get("cluster_enabled", 0)) == "1"
 
 
 def _raise_first_error(replies: Sequence[object]) -> None:

@@ -17,7 +17,12 @@ from redis_message_queue.adapters.redis._sync.primitives import (
     Script,
     SyncRedisClient,
 )
-from redis_message_queue.adapters.redis.errors import is_transient, translated_errors
+from redis_message_queue.adapters.redis.errors import (
+    cluster_node_error,
+    is_server_refusal,
+    is_transient,
+    translated_errors,
+)
 from redis_message_queue.adapters.redis.script_calls import ScriptCall
 from redis_message_queue.adapters.redis.script_library import register_scripts
 from redis_message_queue.core.envelope import MessageData
@@ -61,9 +66,8 @@ class SyncRedisBackend(SyncBackend):
     def __init__(self, client: SyncRedisClient) -> None:
         self._client = client
         self._scripts = register_scripts(client)
-
-        options = client.connection_pool.connection_kwargs
-        self.decode_responses = bool(options.get("decode_responses", False))
+        self.decode_responses = bool(client.get_encoder().decode_responses)
+        self._server_checked = False
 
     def publish(
         self,
@@ -167,6 +171,7 @@ class SyncRedisBackend(SyncBackend):
         Raises:
             LuaScriptError: A key of the queue holds a value of another type.
         """
+        self._check_server(queue)
         # MULTI/EXEC, so that a claim or reclaim cannot land between two counts.
         pipeline = self._client.pipeline(transaction=True)
         pipeline.llen(queue.pending)
@@ -179,14 +184,7 @@ class SyncRedisBackend(SyncBackend):
             replies = pipeline.execute(raise_on_error=False)
             _raise_first_error(replies)
 
-        pending, processing, completed, failed, dead_letter = map(int, replies)
-        return QueueDepths(
-            pending=pending,
-            processing=processing,
-            completed=completed,
-            failed=failed,
-            dead_letter=dead_letter,
-        )
+        return script_calls.depths_result(replies)
 
     def peek(
         self,
@@ -204,6 +202,7 @@ class SyncRedisBackend(SyncBackend):
         if count <= 0:
             return ()
         start, stop = (-count, -1) if oldest_first else (0, count - 1)
+        self._check_server(queue)
         with translated_errors(queue, "peek"):
             values = self._client.execute_command("LRANGE", key, start, stop)
         return tuple(reversed(values)) if oldest_first else tuple(values)
@@ -221,6 +220,7 @@ class SyncRedisBackend(SyncBackend):
         Raises:
             LuaScriptError: ``pending`` holds a value of another type.
         """
+        self._check_server(queue)
         with translated_errors(queue, "wait"):
             if timeout_seconds <= 0:
                 length = self._client.execute_command("LLEN", queue.pending)
@@ -272,6 +272,7 @@ class SyncRedisBackend(SyncBackend):
         self, queue: QueueKeyManager, publications: Sequence[Publication]
     ) -> PublishResult:
         values = [publication.stored for publication in publications]
+        self._check_server(queue)
         with translated_errors(queue, "publish"):
             self._client.execute_command("LPUSH", queue.pending, *values)
 
@@ -285,8 +286,39 @@ class SyncRedisBackend(SyncBackend):
         queue: QueueKeyManager,
         operation: str,
     ) -> Any:
+        self._check_server(queue)
         with translated_errors(queue, operation):
             return script(keys=call.keys, args=call.args)
+
+    def _check_server(self, queue: QueueKeyManager) -> None:
+        """Refuse a cluster node, once, before the backend's first call.
+
+        A single-node client on a cluster node reaches only that node's slots, so
+        a queue could seem to work until its slot moves. ``INFO cluster`` tells;
+        it costs one round trip in the backend's life. A server that refuses
+        INFO (an ACL, a renamed command) is taken as a single server; a ``MOVED``
+        reply is still refused later (``translated_errors``).
+
+        Raises:
+            ConfigurationError: The server runs in cluster mode.
+        """
+        if self._server_checked:
+            return
+        try:
+            info = self._client.execute_command("INFO", "cluster")
+        except Exception as exc:
+            if not is_server_refusal(exc):
+                raise
+            logger.debug("INFO refused, taken as a single server: %s", exc)
+            info = {}
+        if _cluster_enabled(info):
+            raise cluster_node_error(queue, "connect")
+        self._server_checked = True
+
+
+def _cluster_enabled(info: object) -> bool:
+    # The clients parse INFO into a dict; cluster_enabled is 0 or 1.
+    return isinstance(info, dict) and str(info.get("cluster_enabled", 0)) == "1"
 
 
 def _raise_first_error(replies: Sequence[object]) -> None:

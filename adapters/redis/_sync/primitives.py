@@ -7,7 +7,7 @@ flavours live here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from redis_message_queue.adapters.redis.script_calls import ScriptArgument
@@ -41,21 +41,24 @@ class SyncPipeline(Protocol):
         ...
 
 
-class ConnectionPool(Protocol):
-    """The part of a connection pool the backend reads."""
+class Encoder(Protocol):
+    """The part of a client's encoder the backend reads."""
 
     @property
-    def connection_kwargs(self) -> Mapping[str, Any]:
-        """The options each connection is made with."""
+    def decode_responses(self) -> bool:
+        """Whether replies come back as ``str`` rather than ``bytes``."""
         ...
 
 
 class SyncRedisClient(Protocol):
     """What the backend needs of a redis-py or valkey-py sync client."""
 
-    @property
-    def connection_pool(self) -> ConnectionPool:
-        """The client's pool (its options tell whether replies are decoded)."""
+    def get_encoder(self) -> Encoder:
+        """The client's encoder (it tells whether replies are decoded).
+
+        Single-node and cluster clients both have one; only the former have a
+        connection pool.
+        """
         ...
 
     def register_script(self, script: str) -> Script:
