@@ -1,4 +1,5 @@
-"""Servers shared by the whole test session: one per flavour found on this machine.
+"""Servers shared by the whole test session: one per flavour found on this machine,
+and one cluster per flavour for the tests that need one.
 
 Tests start their own servers on free loopback ports and never use a server they did
 not start. ``RMQ_TEST_FLAVOURS=valkey`` limits the run to some flavours.
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from redis_message_queue.local_cluster import LocalCluster
 from redis_message_queue.local_server import (
     LocalServer,
     ServerFlavour,
@@ -48,3 +50,24 @@ class _LazyServers(dict[ServerFlavour, LocalServer]):
         self._started[flavour] = server
         self[flavour] = server
         return server
+
+
+@pytest.fixture(scope="session")
+def clusters() -> Iterator[dict[ServerFlavour, LocalCluster]]:
+    """One running cluster (3 primaries, 3 replicas) per flavour, started lazily."""
+    started: dict[ServerFlavour, LocalCluster] = {}
+    yield _LazyClusters(started)
+    for cluster in started.values():
+        cluster.stop()
+
+
+class _LazyClusters(dict[ServerFlavour, LocalCluster]):
+    def __init__(self, started: dict[ServerFlavour, LocalCluster]) -> None:
+        super().__init__()
+        self._started = started
+
+    def __missing__(self, flavour: ServerFlavour) -> LocalCluster:
+        cluster = LocalCluster(flavour).start()
+        self._started[flavour] = cluster
+        self[flavour] = cluster
+        return cluster
