@@ -31,6 +31,13 @@ _DEFAULT_NODE_TIMEOUT_MS = 5000
 class LocalCluster:
     """A cluster of server processes on 127.0.0.1, formed by :meth:`start`.
 
+    Attributes:
+        flavour: The server every node runs.
+        host: The address every node listens on.
+        nodes: Every node, primaries first.
+        primaries: The nodes that serve the slots, in slot order.
+        replicas: The nodes that follow them, in the order of their primaries.
+
     Args:
         flavour: Which server to run on every node.
         primaries: How many primaries share the slots (at least 1).

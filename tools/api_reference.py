@@ -24,6 +24,7 @@ from redis_message_queue.adapters.memory import (  # noqa: E402
 )
 from redis_message_queue.core.clock import ManualClock  # noqa: E402
 from redis_message_queue.core.stats import QueueStats  # noqa: E402
+from redis_message_queue.local_cluster import LocalCluster  # noqa: E402
 from redis_message_queue.local_server import LocalServer  # noqa: E402
 
 TARGET = ROOT / "docs" / "api.md"
@@ -43,6 +44,7 @@ SUPPORTING = {
     "MemoryStore": (MemoryStore, "redis_message_queue.adapters.memory"),
     "ManualClock": (ManualClock, "redis_message_queue.core.clock"),
     "LocalServer": (LocalServer, "redis_message_queue.local_server"),
+    "LocalCluster": (LocalCluster, "redis_message_queue.local_cluster"),
 }
 """Names the guides use beyond the package's ``__all__``, with their import path."""
 
