@@ -74,7 +74,7 @@ class EventEmitter:
             **fields,
         )
         try:
-            await primitives.call_user_function(self._callback, event)
+            await primitives.call_event_callback(self._callback, event)
         except Exception as exc:
             report_callback_failure("on_event", exc)
 

@@ -33,6 +33,23 @@ async def call_user_function(function: Callable[..., Any], *arguments: Any) -> A
     return result
 
 
+async def call_event_callback(function: Callable[..., Any], *arguments: Any) -> None:
+    """Call ``on_event``, which the asyncio queue awaits.
+
+    Raises:
+        TypeError: The call returned something that cannot be awaited (the
+            callback ran, but not as the coroutine it claimed to be).
+    """
+    result = function(*arguments)
+    if not inspect.isawaitable(result):
+        raise TypeError(
+            f"{getattr(function, '__name__', function)!r} returned "
+            f"{type(result).__name__}, which is not awaitable; the asyncio queue "
+            "needs an async function"
+        )
+    await result
+
+
 def backend_for_client(client: object) -> AsyncBackend:
     """Choose the backend that drives ``client``.
 

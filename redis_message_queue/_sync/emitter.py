@@ -75,7 +75,7 @@ class EventEmitter:
             **fields,
         )
         try:
-            primitives.call_user_function(self._callback, event)
+            primitives.call_event_callback(self._callback, event)
         except Exception as exc:
             report_callback_failure("on_event", exc)
 

@@ -44,6 +44,15 @@ def call_user_function(function: Callable[..., Any], *arguments: Any) -> Any:
     return result
 
 
+def call_event_callback(function: Callable[..., Any], *arguments: Any) -> None:
+    """Call ``on_event`` on the sync queue.
+
+    Raises:
+        TypeError: It returned an awaitable, as :func:`call_user_function` says.
+    """
+    call_user_function(function, *arguments)
+
+
 def backend_for_client(client: object) -> SyncBackend:
     """Choose the backend that drives ``client``.
 
