@@ -333,6 +333,7 @@ def test_drop_oldest_refuses_a_batch_larger_than_the_cap(
 def test_claims_are_fifo_with_unique_tokens(
     backend: SyncMemoryBackend, keys: QueueKeyManager
 ) -> None:
+    """R1: claims take the oldest first, each with its own token."""
     publish(backend, keys, "m0", "m1", "m2")
 
     result = backend.claim(keys, ClaimOptions(max_messages=2, lease_ms=1_000))
@@ -375,6 +376,7 @@ def test_without_leases_there_is_no_expiry(
 def test_a_lease_expires_only_after_its_deadline(
     backend: SyncMemoryBackend, clock: ManualClock, keys: QueueKeyManager
 ) -> None:
+    """R4, R8: a lease runs out only once the clock passes its deadline."""
     publish(backend, keys, "job")
     first = claim_one(backend, keys)
 
@@ -392,6 +394,7 @@ def test_a_lease_expires_only_after_its_deadline(
 def test_reclaim_is_limited_and_earliest_deadline_first(
     backend: SyncMemoryBackend, clock: ManualClock, keys: QueueKeyManager
 ) -> None:
+    """R7: expired leases come back earliest deadline first, a few per step."""
     publish(backend, keys, "a", "b", "c")
     for _ in range(3):
         claim_one(backend, keys)
@@ -410,6 +413,7 @@ def test_reclaim_is_limited_and_earliest_deadline_first(
 def test_renew_moves_the_deadline(
     backend: SyncMemoryBackend, clock: ManualClock, keys: QueueKeyManager
 ) -> None:
+    """R10: renewing moves the deadline to now + lease_ms."""
     publish(backend, keys, "long")
     claim = claim_one(backend, keys)
 

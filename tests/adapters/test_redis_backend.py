@@ -80,6 +80,7 @@ def test_capabilities_and_reply_type(
 def test_claims_come_out_oldest_first_with_unique_tokens(
     redis_backend: SyncBackend, redis_queue: QueueKeyManager
 ) -> None:
+    """R1: claims take the oldest first, each with its own token."""
     first = publish(redis_backend, redis_queue, "a", "b", "c")
     second = publish(redis_backend, redis_queue, "d", "e")
 
@@ -205,6 +206,7 @@ def test_drop_oldest_refuses_a_batch_larger_than_the_cap(
 def test_expired_leases_come_back_earliest_deadline_first(
     redis_backend: SyncBackend, redis_queue: QueueKeyManager
 ) -> None:
+    """R7: expired leases go back to the claim end, earliest deadline first."""
     publish(redis_backend, redis_queue, "late", "early")
     late = redis_backend.claim(redis_queue, ClaimOptions(lease_ms=250))
     early = redis_backend.claim(redis_queue, ClaimOptions(lease_ms=100))
@@ -229,6 +231,7 @@ def test_expired_leases_come_back_earliest_deadline_first(
 def test_reclaim_is_limited_per_step(
     redis_backend: SyncBackend, redis_queue: QueueKeyManager
 ) -> None:
+    """R7: one claim step takes back at most `reclaim_limit` leases."""
     publish(redis_backend, redis_queue, "a", "b", "c")
     claim_all(redis_backend, redis_queue, lease_ms=50)
     time.sleep(0.1)
@@ -378,6 +381,7 @@ def test_renew_moves_the_deadline_by_the_server_clock(
     redis_admin: redis.Redis,
     redis_queue: QueueKeyManager,
 ) -> None:
+    """R4, R10: deadlines are measured by the server's clock, not the client's."""
     publish(redis_backend, redis_queue, "a")
     (claim,) = claim_all(redis_backend, redis_queue, lease_ms=150)
     first_deadline = redis_admin.zscore(redis_queue.lease_deadlines, claim.lease_token)

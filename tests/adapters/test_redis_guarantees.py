@@ -136,6 +136,8 @@ def test_a_wrong_typed_key_is_refused_before_any_write(
     scenario: str,
     role: str,
 ) -> None:
+    """R16, R20: a wrong-typed key fails the call before it writes anything, so a
+    message is never half moved (taken out of one part, never put in the next)."""
     arrange, operation = SCENARIOS[scenario]
     call = arrange(redis_backend, redis_queue)
     redis_admin.delete(key_of(redis_queue, role))
@@ -162,6 +164,7 @@ def test_reads_refuse_a_wrong_typed_key_too(
     redis_queue: QueueKeyManager,
     operation: str,
 ) -> None:
+    """R16: reads refuse a wrong-typed key with the same error."""
     redis_admin.set(redis_queue.pending, b"not a list")
 
     reads: dict[str, Call] = {
@@ -320,6 +323,7 @@ def test_every_idle_consumer_wakes_on_one_push(
 
 
 def test_error_classes_keep_redis_py_bases() -> None:
+    """G20: the script and retry errors keep their redis-py bases."""
     assert LuaScriptError.__bases__ == (
         redis.exceptions.ResponseError,
         RedisMessageQueueError,
@@ -339,6 +343,7 @@ def test_error_classes_keep_redis_py_bases() -> None:
 def test_wrong_type_replies_of_either_library_are_translated(
     error_class: type[Exception],
 ) -> None:
+    """Q28: WRONGTYPE replies of either client library become LuaScriptError."""
     queue = QueueKeyManager("orders")
     original = error_class("WRONGTYPE Operation against a key holding the wrong kind")
 
@@ -359,6 +364,7 @@ def test_wrong_type_replies_of_either_library_are_translated(
     ],
 )
 def test_other_errors_pass_through_unchanged(error: Exception) -> None:
+    """Q28: any other error is raised as the client raised it."""
     with (
         pytest.raises(type(error)) as raised,
         translated_errors(QueueKeyManager("orders"), "publish"),

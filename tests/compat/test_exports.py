@@ -1,12 +1,16 @@
-"""The names and module paths of 6.0.0 (rules G1-G3): code written for it imports."""
+"""The names, module paths and types of 6.0.0 (rules G1-G3, G19, G20): code written
+for it imports and finds what it expects.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.resources
 from typing import Any
 
 import pytest
+import redis.exceptions
 
 import redis_message_queue
 import redis_message_queue.asyncio
@@ -179,3 +183,110 @@ def test_claimed_message_validates_its_fields(
     stored message a TypeError."""
     with pytest.raises(error):
         ClaimedMessage(stored_message=stored, lease_token=token)  # type: ignore[arg-type]
+
+
+OPERATIONS_OF_6_0_0 = [
+    "publish",
+    "publish_dedup_hit",
+    "claim",
+    "claim_empty",
+    "claim_reclaim",
+    "ack",
+    "nack",
+    "dlq",
+    "completed",
+    "failed",
+    "lease_renew",
+    "lease_renew_failed",
+    "heartbeat_stop_timeout",
+    "stale_lease_ack",
+    "stale_lease_nack",
+    "cleanup_failed",
+    "trim_failed",
+    "retry_attempt",
+    "retry_exhausted",
+]
+
+
+def test_event_names_are_the_strings_of_6_0_0() -> None:
+    """G19: EventOperation holds the 19 operation strings of 6.0.0 (plus `dropped`)
+    and EventOutcome its three outcomes; members compare equal to the strings."""
+    operations = [str(member) for member in redis_message_queue.EventOperation]
+    outcomes = [str(member) for member in redis_message_queue.EventOutcome]
+
+    assert operations == [*OPERATIONS_OF_6_0_0, "dropped"]
+    assert outcomes == ["success", "failure", "skipped"]
+    assert redis_message_queue.EventOperation("claim_empty") == "claim_empty"
+    assert hash(redis_message_queue.EventOutcome.SKIPPED) == hash("skipped")
+
+
+def test_queue_event_keeps_the_6_0_0_fields_in_order() -> None:
+    """G19: QueueEvent is a frozen dataclass whose fields start with the nine of
+    6.0.0, in order, with their defaults; later fields have defaults too."""
+    event_class = redis_message_queue.QueueEvent
+    fields = dataclasses.fields(event_class)
+
+    assert [field.name for field in fields[:9]] == [
+        "queue",
+        "operation",
+        "outcome",
+        "message_id",
+        "claim_id",
+        "lease_token_hash",
+        "destination_queue",
+        "exception_type",
+        "duration_ms",
+    ]
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    assert required == ["queue", "operation", "outcome"]
+    event = event_class("orders", "publish", "success")  # type: ignore[arg-type]
+    assert event.message_id is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.queue = "other"  # type: ignore[misc]
+
+
+def test_message_data_is_str_or_bytes() -> None:
+    """G19: MessageData is the alias str | bytes."""
+    assert redis_message_queue.MessageData == str | bytes
+
+
+def test_package_ships_type_information() -> None:
+    """G1: the package carries its py.typed marker; the interrupt module exports
+    both handler classes of 6.0.0."""
+    root = importlib.resources.files("redis_message_queue")
+    interrupt = importlib.import_module("redis_message_queue.interrupt_handler")
+
+    assert root.joinpath("py.typed").is_file()
+    assert {"GracefulInterruptHandler", "BaseGracefulInterruptHandler"} <= set(
+        interrupt.__all__
+    )
+
+
+def test_exception_classes_have_the_6_0_0_bases() -> None:
+    """G20: every error derives from RedisMessageQueueError with the 6.0.0 bases,
+    in order, so old except clauses keep catching what they caught."""
+    errors = importlib.import_module("redis_message_queue._exceptions")
+
+    assert errors.RedisMessageQueueError.__bases__ == (Exception,)
+    assert errors.ConfigurationError.__bases__ == (
+        errors.RedisMessageQueueError,
+        ValueError,
+    )
+    assert errors.GatewayContractError.__bases__ == (
+        errors.RedisMessageQueueError,
+        TypeError,
+    )
+    assert errors.QueueBackpressureError.__bases__ == (errors.RedisMessageQueueError,)
+    assert errors.LuaScriptError.__bases__ == (
+        redis.exceptions.ResponseError,
+        errors.RedisMessageQueueError,
+    )
+    assert errors.RetryBudgetExhaustedError.__bases__ == (
+        redis.exceptions.RedisError,
+        errors.RedisMessageQueueError,
+    )
+    assert issubclass(errors.CleanupFailedError, errors.RedisMessageQueueError)
+    assert issubclass(errors.CleanupFailedError, redis.exceptions.RedisError)
+    for name in NAMES_OF_6_0_0:
+        if name.endswith("Error"):
+            assert getattr(errors, name) is getattr(redis_message_queue, name)

@@ -27,6 +27,7 @@ from tests.queue.drivers import (
     QueueDriver,
     SyncQueueDriver,
 )
+from tests.queue.storage import Storage
 
 TARGETS = ["memory", *SERVER_FLAVOURS]
 
@@ -81,6 +82,27 @@ def clock(memory_clock: ManualClock | None) -> Clock:
 
 
 @pytest.fixture
+def memory_store(memory_clock: ManualClock | None) -> MemoryStore | None:
+    """The store every in-memory queue of one test shares (None on servers)."""
+    return MemoryStore(memory_clock) if memory_clock is not None else None
+
+
+@pytest.fixture
+def storage(
+    target: str,
+    memory_store: MemoryStore | None,
+    servers: dict[ServerFlavour, LocalServer],
+) -> Iterator[Storage]:
+    """Direct access to where the test's queues live."""
+    if memory_store is not None:
+        yield Storage(memory_store, None)
+        return
+    server = redis.Redis(port=servers[target].port)  # type: ignore[index]
+    yield Storage(None, server)
+    server.close()
+
+
+@pytest.fixture
 def queue_name() -> str:
     """A queue name no other test uses."""
     return f"test-{uuid.uuid4().hex[:12]}"
@@ -92,11 +114,10 @@ def make_driver(
     flavour: str,
     runner: asyncio.Runner,
     servers: dict[ServerFlavour, LocalServer],
-    memory_clock: ManualClock | None,
+    memory_store: MemoryStore | None,
     queue_name: str,
 ) -> Iterator[DriverFactory]:
     """Build queues on the target; every queue of one test shares its storage."""
-    store = MemoryStore(memory_clock) if memory_clock is not None else None
     closers: list[Callable[[], Any]] = []
 
     def build(
@@ -109,13 +130,17 @@ def make_driver(
             for key, value in options.items()
         }
         if flavour == "sync":
-            sync_link = _sync_link(target, store, servers, decode_responses, closers)
+            sync_link = _sync_link(
+                target, memory_store, servers, decode_responses, closers
+            )
             sync_queue = redis_message_queue.RedisMessageQueue(
                 name, **sync_link, **options
             )
             return SyncQueueDriver(sync_queue)
 
-        async_link = _async_link(target, store, servers, decode_responses, closers)
+        async_link = _async_link(
+            target, memory_store, servers, decode_responses, closers
+        )
         async_queue = redis_message_queue.asyncio.RedisMessageQueue(
             name, **async_link, **options
         )

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import redis_message_queue
 import redis_message_queue.asyncio
+from redis_message_queue.core.clock import ManualClock
 from redis_message_queue.core.envelope import MessageData
 from redis_message_queue.core.stats import QueueStats
 
@@ -41,6 +44,27 @@ class SyncQueueDriver:
     def process_callback(self, handler: Handler) -> bool:
         """Run ``process_message_callback(handler)``."""
         return self.queue.process_message_callback(handler)
+
+    def hold(
+        self,
+        seconds: float,
+        *,
+        clock: ManualClock | None = None,
+        other: QueueDriver | None = None,
+    ) -> Held:
+        """Claim one message and keep it ``seconds`` while background work runs.
+
+        Args:
+            seconds: How long the delivery lasts (on ``clock`` when given).
+            clock: A manual clock to move along, in small steps, meanwhile.
+            other: Another consumer that tries to claim at the end of the hold.
+        """
+        with self.queue.process_message() as message:
+            for pause, step in _hold_steps(seconds, clock):
+                time.sleep(pause)
+                step()
+            taken = other.process(lambda value: value) if other is not None else None
+            return Held(message, taken)
 
     def stats(self) -> QueueStats:
         """The queue's depths."""
@@ -97,6 +121,32 @@ class AsyncQueueDriver:
         """Run ``process_message_callback(handler)`` on the loop."""
         return self._runner.run(self.queue.process_message_callback(handler))
 
+    def hold(
+        self,
+        seconds: float,
+        *,
+        clock: ManualClock | None = None,
+        other: QueueDriver | None = None,
+    ) -> Held:
+        """Claim one message and keep it ``seconds`` while background work runs.
+
+        The whole delivery runs on the loop, so the heartbeat task runs meanwhile;
+        ``other`` must be an asyncio driver on the same loop.
+        """
+
+        async def delivery() -> Held:
+            async with self.queue.process_message() as message:
+                for pause, step in _hold_steps(seconds, clock):
+                    await asyncio.sleep(pause)
+                    step()
+                taken = None
+                if isinstance(other, AsyncQueueDriver):
+                    async with other.queue.process_message() as taken:
+                        pass
+                return Held(message, taken)
+
+        return self._runner.run(delivery())
+
     def stats(self) -> QueueStats:
         """The queue's depths."""
         return self._runner.run(self.queue.stats())
@@ -107,6 +157,32 @@ class AsyncQueueDriver:
 
 
 QueueDriver = SyncQueueDriver | AsyncQueueDriver
+
+
+class Held(NamedTuple):
+    """What :meth:`SyncQueueDriver.hold` saw."""
+
+    message: MessageData | None
+    """The message the held delivery got."""
+    taken: MessageData | None
+    """What the other consumer got at the end of the hold."""
+
+
+_HOLD_STEP_SECONDS = 0.1
+_MANUAL_STEP_PAUSE_SECONDS = 0.03
+
+
+def _hold_steps(
+    seconds: float, clock: ManualClock | None
+) -> Iterator[tuple[float, Callable[[], None]]]:
+    # On a manual clock time moves in small steps, with short real pauses between
+    # them so that the heartbeat keeps up; otherwise real time passes.
+    steps = max(1, round(seconds / _HOLD_STEP_SECONDS))
+    for _ in range(steps):
+        if clock is None:
+            yield seconds / steps, lambda: None
+        else:
+            yield _MANUAL_STEP_PAUSE_SECONDS, partial(clock.advance, seconds / steps)
 
 
 class FlavouredCallback:

@@ -1,7 +1,15 @@
-"""Which clients a queue accepts (rule Q18): wrong ones fail with a clear TypeError."""
+"""Which clients a queue accepts (rule Q18): wrong ones fail with a clear TypeError;
+and queues across a fork (rule Q29).
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,3 +73,63 @@ def test_single_connection_clients_are_refused_on_both_flavours(
     ):
         with pytest.raises(TypeError, match="single_connection_client"):
             _async_queue(async_client)
+
+
+FORKING_PROGRAM = textwrap.dedent(
+    """
+    import os
+    import sys
+
+    import redis
+
+    from redis_message_queue import RedisMessageQueue
+    from redis_message_queue.adapters.memory import MemoryBackend
+
+    port, name = int(sys.argv[1]), sys.argv[2]
+    options = {"enable_completed_queue": True, "message_wait_interval_seconds": 0}
+    parent = RedisMessageQueue(name, client=redis.Redis(port=port), **options)
+    parent.publish("for the child")
+    in_memory = RedisMessageQueue(name, backend=MemoryBackend(), **options)
+    in_memory.publish("copied")
+
+    child = os.fork()
+    if child == 0:
+        own = RedisMessageQueue(name, client=redis.Redis(port=port), **options)
+        with own.process_message() as message:
+            delivered = message == b"for the child"
+        with in_memory.process_message() as copy:
+            delivered = delivered and copy == b"copied"
+        os._exit(0 if delivered else 1)
+
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child saw the wrong messages"
+    stats = parent.stats()
+    assert (stats.pending, stats.processing, stats.completed) == (0, 0, 1), stats
+    assert in_memory.stats().pending == 1, "the child changed the parent's store"
+    assert parent.publish("after the fork") is True
+    print("forked fine")
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize("flavour", SERVER_FLAVOURS)
+def test_queues_built_after_a_fork_work_in_the_child(
+    servers: dict[ServerFlavour, LocalServer], flavour: ServerFlavour
+) -> None:
+    """Q29: a child builds its own client and queue and consumes what the parent
+    published; the parent's queue goes on; the in-memory store is per process."""
+    name = f"fork-{uuid.uuid4().hex[:10]}"
+    root = Path(__file__).resolve().parents[2]
+
+    finished = subprocess.run(
+        [sys.executable, "-c", FORKING_PROGRAM, str(servers[flavour].port), name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "forked fine"

@@ -1,27 +1,24 @@
-"""Heartbeats, drain and cancellation (rules Q11, Q14-Q17)."""
+"""Heartbeats, drain and cancellation (rules Q11, Q14-Q17, Q24)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
+from typing import Any
 
 import pytest
 
 import redis_message_queue
-import redis_message_queue.asyncio
 from redis_message_queue import QueueEvent
-from redis_message_queue.adapters.memory import (
-    AsyncMemoryBackend,
-    MemoryBackend,
-    MemoryStore,
-)
+from redis_message_queue.adapters.memory import MemoryBackend
 from redis_message_queue.core.clock import ManualClock
 from redis_message_queue.core.envelope import MessageData
 from redis_message_queue.core.errors import QueueDrainedError
 from redis_message_queue.core.keys import QueueKeyManager
 from tests.queue.conftest import Clock, DriverFactory
-from tests.queue.drivers import FlavouredCallback, SyncQueueDriver
+from tests.queue.drivers import AsyncQueueDriver, FlavouredCallback, SyncQueueDriver
+from tests.queue.storage import Storage
 
 
 def test_heartbeat_keeps_a_busy_handlers_lease(
@@ -84,6 +81,97 @@ def test_lost_lease_stops_heartbeat_and_reports_once(
     assert [event.outcome for event in lost] == ["skipped"]
 
 
+def test_heartbeat_outlives_the_visibility_timeout(
+    make_driver: DriverFactory, memory_clock: ManualClock | None
+) -> None:
+    """Q14: a delivery held past its visibility timeout keeps its message: another
+    consumer finds nothing to take back, on threads and on the event loop."""
+    holder = make_driver(visibility_timeout_seconds=1, heartbeat_interval_seconds=0.05)
+    other = make_driver(visibility_timeout_seconds=1, message_wait_interval_seconds=0)
+    holder.publish("long job")
+
+    held = holder.hold(1.5, clock=memory_clock, other=other)
+
+    assert held == (b"long job", None)
+    assert holder.stats().processing == 0
+
+
+def test_renewals_run_beside_the_handler_and_name_the_message(
+    make_driver: DriverFactory,
+) -> None:
+    """Q14, Q24: while a delivery is held, `lease_renew` events arrive with the
+    message id and lease hash of its claim; the sync queue sends them from the
+    heartbeat thread."""
+    events: list[QueueEvent] = []
+    threads: list[str] = []
+
+    def record(event: QueueEvent) -> None:
+        events.append(event)
+        threads.append(threading.current_thread().name)
+
+    driver = make_driver(
+        visibility_timeout_seconds=1,
+        heartbeat_interval_seconds=0.05,
+        on_event=FlavouredCallback(record),
+    )
+    driver.publish("held")
+
+    assert driver.hold(0.4).message == b"held"
+
+    claim = next(event for event in events if event.operation == "claim")
+    renewals = [event for event in events if event.operation == "lease_renew"]
+    assert renewals, "the heartbeat never renewed"
+    for renewal in renewals:
+        assert renewal.outcome == "success"
+        assert renewal.message_id == claim.message_id
+        assert renewal.lease_token_hash == claim.lease_token_hash
+    assert str(events[-1].operation) == "ack"
+    if isinstance(driver, SyncQueueDriver):
+        renewal_threads = {threads[events.index(event)] for event in renewals}
+        assert threading.current_thread().name not in renewal_threads
+
+
+@pytest.mark.parametrize("failure", ["lost", "error"])
+def test_failed_renewal_stops_the_heartbeat_and_calls_back_once(
+    make_driver: DriverFactory,
+    storage: Storage,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
+) -> None:
+    """Q15: a renewal that finds no lease (skipped) or raises (failure, with the
+    error's class) is the last one: `on_heartbeat_failure` (sync or async) runs
+    once and the handler goes on."""
+    calls: list[str] = []
+    failures: list[str] = []
+    events: list[QueueEvent] = []
+
+    def renew() -> bool:
+        calls.append("renew")
+        if failure == "error":
+            raise RuntimeError("renewal refused")
+        return False
+
+    driver = make_driver(
+        visibility_timeout_seconds=1,
+        heartbeat_interval_seconds=0.05,
+        on_heartbeat_failure=FlavouredCallback(lambda: failures.append("lost")),
+        on_event=FlavouredCallback(events.append),
+    )
+    driver.publish("long job")
+    storage.replace_operation(monkeypatch, "renew", renew)
+
+    assert driver.hold(0.4).message == b"long job"
+
+    assert calls == ["renew"], "the heartbeat renewed after its first failure"
+    assert failures == ["lost"]
+    (lost,) = [event for event in events if event.operation == "lease_renew_failed"]
+    if failure == "error":
+        assert (lost.outcome, lost.exception_type) == ("failure", "RuntimeError")
+    else:
+        assert (lost.outcome, lost.exception_type) == ("skipped", None)
+    assert str(events[-1].operation) == "ack"
+
+
 def _require_sync(make_driver: DriverFactory) -> None:
     # The asyncio heartbeat is a task: it runs only while the handler awaits, and
     # these scenarios run handlers outside the loop. The task-based tests below
@@ -129,6 +217,20 @@ def test_drain_waits_for_a_running_handler_thread(make_driver: DriverFactory) ->
     assert driver.stats().processing == 0
 
 
+def test_drained_polls_pause_instead_of_spinning(make_driver: DriverFactory) -> None:
+    """Q11: after drain, process_message() waits up to the wait interval (at most
+    1 s) before it yields None, so a loop that ignores is_draining does not spin."""
+    driver = make_driver(message_wait_interval_seconds=0.2)
+    driver.drain()
+    assert driver.queue.is_draining
+
+    started = time.monotonic()
+    for _ in range(3):
+        assert driver.process(lambda message: message) is None
+
+    assert time.monotonic() - started >= 0.55
+
+
 def test_publish_after_drain_is_refused(make_driver: DriverFactory) -> None:
     """Q11: a drained queue publishes nothing and says so."""
     driver = make_driver()
@@ -150,18 +252,17 @@ def test_drain_timeout_is_validated(
         driver.drain(timeout)  # type: ignore[arg-type]
 
 
-def _async_queue() -> tuple[redis_message_queue.asyncio.RedisMessageQueue, ManualClock]:
-    clock = ManualClock()
-    backend = AsyncMemoryBackend(MemoryStore(clock))
-    queue = redis_message_queue.asyncio.RedisMessageQueue(
-        "cancel", backend=backend, visibility_timeout_seconds=1
-    )
-    return queue, clock
+def _asyncio_driver(make_driver: DriverFactory, **options: Any) -> AsyncQueueDriver:
+    driver = make_driver(**options)
+    if not isinstance(driver, AsyncQueueDriver):
+        pytest.skip("tasks and their cancellation are an asyncio matter")
+    return driver
 
 
-def test_drain_waits_for_a_running_handler_task() -> None:
+def test_drain_waits_for_a_running_handler_task(make_driver: DriverFactory) -> None:
     """Q11: the asyncio drain (and its aclose spelling) waits for running tasks."""
-    queue, _ = _async_queue()
+    driver = _asyncio_driver(make_driver)
+    queue = driver.queue
 
     async def scenario() -> tuple[bool, bool, bool]:
         await queue.publish("in flight")
@@ -181,46 +282,16 @@ def test_drain_waits_for_a_running_handler_task() -> None:
         await task
         return early, settled, queue.is_drained
 
-    assert asyncio.run(scenario()) == (False, True, True)
+    assert driver.run(scenario()) == (False, True, True)
 
 
-def test_asyncio_heartbeat_renews_while_the_handler_awaits() -> None:
-    """Q14: the heartbeat task renews while an async handler awaits."""
-    clock = ManualClock()
-    store = MemoryStore(clock)
-    events: list[QueueEvent] = []
-
-    async def record(event: QueueEvent) -> None:
-        events.append(event)
-
-    def build(**options: object) -> redis_message_queue.asyncio.RedisMessageQueue:
-        return redis_message_queue.asyncio.RedisMessageQueue(
-            "beats",
-            backend=AsyncMemoryBackend(store),
-            visibility_timeout_seconds=1,
-            message_wait_interval_seconds=0,
-            **options,  # type: ignore[arg-type]
-        )
-
-    busy = build(heartbeat_interval_seconds=0.05, on_event=record)
-    other = build()
-
-    async def scenario() -> MessageData | None:
-        await busy.publish("long job")
-        async with busy.process_message():
-            for _ in range(4):
-                clock.advance(0.4)
-                await asyncio.sleep(0.12)
-            async with other.process_message() as stolen:
-                return stolen
-
-    assert asyncio.run(scenario()) is None
-    assert any(event.operation == "lease_renew" for event in events)
-
-
-def test_external_cancellation_leaves_the_message_claimed() -> None:
-    """Q17: cancelling a consumer task from outside is a shutdown, not a failure."""
-    queue, clock = _async_queue()
+def test_external_cancellation_leaves_the_message_claimed(
+    make_driver: DriverFactory, clock: Clock
+) -> None:
+    """Q17: cancelling a consumer task from outside is a shutdown, not a failure:
+    the message stays claimed and its lease brings it back."""
+    driver = _asyncio_driver(make_driver, visibility_timeout_seconds=1)
+    queue = driver.queue
 
     async def scenario() -> tuple[int, MessageData | None]:
         await queue.publish("survives cancel")
@@ -238,25 +309,27 @@ def test_external_cancellation_leaves_the_message_claimed() -> None:
             await task
         processing = (await queue.stats()).processing
 
-        clock.advance(1.5)
+        clock.advance(1.2)
         async with queue.process_message() as again:
             return processing, again
 
-    assert asyncio.run(scenario()) == (1, b"survives cancel")
+    assert driver.run(scenario()) == (1, b"survives cancel")
 
 
-def test_handler_raised_cancellation_is_a_failure() -> None:
+def test_handler_raised_cancellation_is_a_failure(make_driver: DriverFactory) -> None:
     """Q17: a CancelledError the handler raises itself fails the message."""
-    queue, _ = _async_queue()
+    driver = _asyncio_driver(make_driver, enable_failed_queue=True)
+    queue = driver.queue
 
-    async def scenario() -> int:
+    async def scenario() -> tuple[int, int | None]:
         await queue.publish("self-cancelled")
         with pytest.raises(asyncio.CancelledError):
             async with queue.process_message():
                 raise asyncio.CancelledError
-        return (await queue.stats()).processing
+        stats = await queue.stats()
+        return stats.processing, stats.failed
 
-    assert asyncio.run(scenario()) == 0
+    assert driver.run(scenario()) == (0, 1)
 
 
 class _RenewalsFail(MemoryBackend):

@@ -31,6 +31,7 @@ def _build(**options: Any) -> RedisMessageQueue:
         ({"name": "esc\x1b[31m"}, ConfigurationError),
         ({"name": "a::b"}, ConfigurationError),
         ({"key_separator": ""}, ConfigurationError),
+        ({"key_separator": "  "}, ConfigurationError),
         ({"key_separator": 1}, TypeError),
         ({"deduplication": 1}, TypeError),
         ({"enable_completed_queue": "yes"}, TypeError),
@@ -69,6 +70,19 @@ def test_wrong_arguments_raise_typed_errors(
     """Q10: a wrong type is a TypeError, a wrong value a ConfigurationError."""
     with pytest.raises(error):
         _build(**options)
+
+
+def test_a_queue_needs_a_client_or_a_gateway() -> None:
+    """Q10: without client, gateway or backend the error says what to pass."""
+    with pytest.raises(ConfigurationError, match="Either 'client' or 'gateway'"):
+        RedisMessageQueue("orders")
+
+
+def test_no_trimming_needs_no_history_list() -> None:
+    """Q10: None (keep everything) is accepted for either length without its list."""
+    queue = _build(max_completed_length=None, max_failed_length=None)
+
+    assert queue.publish("x") is True
 
 
 def test_configuration_error_is_a_value_error() -> None:

@@ -62,7 +62,7 @@ def test_exhausted_budget_raises_a_redis_error_with_the_cause(
     queue: QueueKeyManager,
     event_log: EventLog,
 ) -> None:
-    """Against a stopped server, a 1 s budget ends in RetryBudgetExhaustedError."""
+    """Q25: against a stopped server, a 1 s budget ends in RetryBudgetExhaustedError."""
     port = retrying_port(stopped_port, RetryPolicy(retry_budget_seconds=1))
     started = time.monotonic()
 
@@ -91,7 +91,7 @@ def test_zero_budget_makes_a_single_attempt(
     queue: QueueKeyManager,
     event_log: EventLog,
 ) -> None:
-    """retry_budget_seconds=0: one attempt, and the client's error as it is."""
+    """Q25: retry_budget_seconds=0 makes one attempt; the client's error is raised."""
     port = retrying_port(stopped_port, RetryPolicy(retry_budget_seconds=0))
 
     with pytest.raises(CONNECTION_ERRORS):
@@ -106,7 +106,7 @@ def test_interrupt_stops_retrying_early(
     queue: QueueKeyManager,
     event_log: EventLog,
 ) -> None:
-    """Once the interrupt handler reports a stop, the last error is raised at once."""
+    """Q25: once the interrupt handler reports a stop, the last error is raised."""
     stop = threading.Event()
     port = retrying_port(
         stopped_port,
@@ -135,7 +135,7 @@ def test_publish_without_dedup_key_is_not_retried(
     queue: QueueKeyManager,
     event_log: EventLog,
 ) -> None:
-    """A plain push cannot be told apart from its repeat, so a lost reply is raised.
+    """Q25: a plain push cannot be told from its repeat, so a lost reply is raised.
 
     The message is on the server: a retry would have pushed it twice.
     """
@@ -156,7 +156,7 @@ def test_authentication_error_is_not_retried(
     queue: QueueKeyManager,
     event_log: EventLog,
 ) -> None:
-    """Refused credentials will not heal: raised after one attempt, not retried."""
+    """Q25: refused credentials will not heal: raised after one attempt, not retried."""
     port = retrying_port(
         server.port,
         RetryPolicy(retry_budget_seconds=60),
@@ -203,6 +203,7 @@ def test_authentication_error_is_not_retried(
 def test_which_errors_are_transient(
     error_class: type[BaseException], transient: bool
 ) -> None:
+    """Q25: only connection, timeout and failover errors are retried."""
     assert is_transient(error_class("failure")) is transient
 
 
@@ -211,7 +212,7 @@ def test_a_dropped_wait_wakes_the_consumer(
     proxy: CuttingProxy,
     queue: QueueKeyManager,
 ) -> None:
-    """A wait whose connection drops returns as a wake-up; the next claim retries."""
+    """Q25: a wait whose connection drops returns as a wake-up; the claim retries."""
     port = retrying_port()
     timer = threading.Timer(0.2, proxy.drop_connections)
     timer.start()
