@@ -19,7 +19,13 @@ from redis_message_queue.core.keys import QueueKeyManager
 logger = logging.getLogger(__name__)
 
 _RESPONSE_ERRORS = (redis.exceptions.ResponseError, valkey.exceptions.ResponseError)
-_WRONG_TYPE_PREFIX = "WRONGTYPE"
+_REFUSED_PREFIXES = ("WRONGTYPE", "OOM")
+"""Replies that mean the server refused the call before writing anything."""
+_OUT_OF_MEMORY_ERRORS = (
+    redis.exceptions.OutOfMemoryError,
+    valkey.exceptions.OutOfMemoryError,
+)
+"""The clients strip the ``OOM`` prefix and raise these instead."""
 # A cluster node's answer for a slot it does not serve; cluster clients follow it.
 # redis-py parses it into AskError (MovedError is one); valkey-py keeps the text.
 _REDIRECT_ERRORS = (redis.exceptions.AskError, valkey.exceptions.AskError)
@@ -125,7 +131,11 @@ def cluster_node_error(queue: QueueKeyManager, operation: str) -> ConfigurationE
 
 @contextlib.contextmanager
 def translated_errors(queue: QueueKeyManager, operation: str) -> Iterator[None]:
-    """Turn a wrong-type reply of the server into :class:`LuaScriptError`.
+    """Turn a refusal of the server into :class:`LuaScriptError`.
+
+    Refusals are a key holding the wrong type (``WRONGTYPE``) and a server out of
+    memory under ``maxmemory`` with ``noeviction`` (``OOM``): in both cases nothing
+    was written.
 
     Every server call of the adapter runs inside this block. Other errors, and
     replies that are not about a key's type, pass through unchanged.
@@ -135,7 +145,7 @@ def translated_errors(queue: QueueKeyManager, operation: str) -> Iterator[None]:
         operation: What the call does, for example ``"claim"``.
 
     Raises:
-        LuaScriptError: The server answered with a ``WRONGTYPE`` error.
+        LuaScriptError: The server answered with a ``WRONGTYPE`` or ``OOM`` error.
         ConfigurationError: The server redirected the call to another cluster
             node (``MOVED`` or ``ASK``): the client is not a cluster client.
     """
@@ -145,9 +155,10 @@ def translated_errors(queue: QueueKeyManager, operation: str) -> Iterator[None]:
         message = str(exc)
         if isinstance(exc, _REDIRECT_ERRORS) or message.startswith(_REDIRECT_PREFIXES):
             raise cluster_node_error(queue, operation) from exc
-        if isinstance(exc, LuaScriptError) or not message.startswith(
-            _WRONG_TYPE_PREFIX
-        ):
+        refused = message.startswith(_REFUSED_PREFIXES) or isinstance(
+            exc, _OUT_OF_MEMORY_ERRORS
+        )
+        if isinstance(exc, LuaScriptError) or not refused:
             raise
         logger.debug("%s on %s refused: %s", operation, queue.queue_name, message)
         raise LuaScriptError(
