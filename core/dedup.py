@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from redis_message_queue.core.envelope import MessageData, decode
 from redis_message_queue.core.errors import ConfigurationError
+from redis_message_queue.core.keys import QueueKeyManager
 
 
 def canonical_bytes(message: object) -> bytes:
@@ -69,8 +71,34 @@ def dedup_value_of_stored_text(settings: DedupSettings, text: str) -> str:
     )
 
 
+def markers_of_dropped(
+    settings: DedupSettings, keys: QueueKeyManager, dropped: Sequence[MessageData]
+) -> list[tuple[str, str]]:
+    """The dedup markers of dropped messages, each with the id it must hold.
+
+    Foreign values (no envelope id) have no marker of ours.
+    """
+    if not settings.deduplication:
+        return []
+    markers = []
+    for stored in dropped:
+        message = decode(stored)
+        if message.message_id is None:
+            continue
+        text = message.payload
+        text = text.decode("utf-8") if isinstance(text, bytes) else text
+        value = dedup_value_of_stored_text(settings, text)
+        markers.append((keys.deduplication(value), message.message_id))
+    return markers
+
+
 class DedupSettings(Protocol):
-    """What :func:`dedup_value_of_stored_text` needs to know of a queue."""
+    """What the functions here need to know of a queue's settings."""
+
+    @property
+    def deduplication(self) -> bool:
+        """Whether deduplication is on."""
+        ...
 
     @property
     def get_deduplication_key(self) -> Callable[[Any], Any] | None:

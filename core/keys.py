@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import attrs
 
+from redis_message_queue.core.errors import ConfigurationError
+
 DEFAULT_KEY_SEPARATOR = "::"
 
 
@@ -84,6 +86,39 @@ class QueueKeyManager:
         """
         return self.settled_prefix + lease_token
 
+    def list_key(self, source: object, parameter: str = "source") -> str:
+        """The key of one of the queue's lists, by its public name.
+
+        Args:
+            source: ``"pending"``, ``"completed"``, ``"failed"`` or
+                ``"dead_letter"``.
+            parameter: The argument's name, for error messages.
+
+        Raises:
+            TypeError: ``source`` is not a str.
+            ConfigurationError: ``source`` names no list.
+        """
+        lists = {
+            "pending": self.pending,
+            "completed": self.completed,
+            "failed": self.failed,
+            "dead_letter": self.dead_letter,
+        }
+        if not isinstance(source, str):
+            raise TypeError(f"'{parameter}' must be a str, got {type(source).__name__}")
+        if source not in lists:
+            raise ConfigurationError(
+                f"'{parameter}' must be one of {', '.join(lists)}; got {source!r}"
+            )
+        return lists[source]
+
+    @property
+    def replication_mark(self) -> str:
+        """Short-lived key written last by each durable call, so that ``WAIT``
+        covers all the primary held when the call ran (see ``core.replication``).
+        """
+        return self._key("replication_mark")
+
     def all_fixed_keys(self) -> tuple[str, ...]:
         """Every key of the queue except the per-value dedup markers."""
         return (
@@ -94,4 +129,5 @@ class QueueKeyManager:
             self.completed,
             self.failed,
             self.dead_letter,
+            self.replication_mark,
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,21 +19,20 @@ from redis_message_queue._sync.gateway_link import GatewayLink
 from redis_message_queue._sync.heartbeat import Heartbeat
 from redis_message_queue._sync.publishing import publish_with_policy
 from redis_message_queue._sync.retrying import RetryingBackend
-from redis_message_queue.adapters.redis.errors import CleanupFailedError
+from redis_message_queue._sync.settling import Settler
 from redis_message_queue.core import envelope, payload, validation
 from redis_message_queue.core.arguments import (
     explicit_arguments,
     records_explicit_arguments,
 )
 from redis_message_queue.core.dedup import (
-    dedup_value_of_stored_text,
     default_deduplication_key,
+    markers_of_dropped,
     require_deduplication_value,
 )
 from redis_message_queue.core.envelope import MessageData
 from redis_message_queue.core.errors import (
     ConfigurationError,
-    GatewayContractError,
     QueueDrainedError,
 )
 from redis_message_queue.core.events import EventOperation, EventOutcome
@@ -47,11 +45,9 @@ from redis_message_queue.core.ports import (
     Capability,
     Claim,
     ClaimOptions,
-    Outcome,
     Publication,
     PublishOptions,
     PublishResult,
-    Settlement,
     SyncBackend,
 )
 from redis_message_queue.core.settings import (
@@ -192,6 +188,7 @@ class RedisMessageQueue:
             emitter=self._emitter,
             interrupt=interrupt_handler,
         )
+        self._settler = Settler(self._backend, self.key, self._settings, self._emitter)
         self._claimer = Claimer(
             self._backend,
             self.key,
@@ -291,23 +288,9 @@ class RedisMessageQueue:
                 EventOperation.DROPPED, EventOutcome.SUCCESS, message_id=message_id
             )
         # A dropped message was never delivered: its producer may publish it again.
-        markers = self._markers_of(dropped)
+        markers = markers_of_dropped(self._settings, self.key, dropped)
         if markers:
             self._backend.forget_markers(self.key, markers)
-
-    def _markers_of(self, dropped: tuple[MessageData, ...]) -> list[tuple[str, str]]:
-        if not self._settings.deduplication:
-            return []
-        markers = []
-        for stored in dropped:
-            message = envelope.decode(stored)
-            if message.message_id is None:
-                continue
-            text = message.payload
-            text = text.decode("utf-8") if isinstance(text, bytes) else text
-            value = dedup_value_of_stored_text(self._settings, text)
-            markers.append((self.key.deduplication(value), message.message_id))
-        return markers
 
     def _report_publish(
         self, enqueued: bool, message_id: str | None, started: float
@@ -350,7 +333,7 @@ class RedisMessageQueue:
             if heartbeat is not None:
                 heartbeat.stop()
             # A cancellation arriving now waits until the ack is done, then counts.
-            primitives.shielded(self._acknowledge(claim, message))
+            primitives.shielded(self._settler.acknowledge(claim, message))
         finally:
             self._in_flight -= 1
 
@@ -400,7 +383,9 @@ class RedisMessageQueue:
             return
         # The handler's exception is what the caller sees, so one cancellation
         # during this cleanup is absorbed rather than raised over it.
-        primitives.shielded(self._fail(claim, message, error), absorb_cancellation=True)
+        primitives.shielded(
+            self._settler.fail(claim, message, error), absorb_cancellation=True
+        )
 
     def _next_claim(self) -> Claim | None:
         if self._draining:
@@ -428,125 +413,6 @@ class RedisMessageQueue:
         )
         return claim
 
-    def _acknowledge(self, claim: Claim, message: envelope.Envelope) -> bool:
-        keep = self._settings.enable_completed_queue
-        settlement = Settlement(
-            stored=claim.stored,
-            lease_token=claim.lease_token,
-            outcome=Outcome.ACK,
-            history_key=self.key.completed if keep else None,
-            history_payload=message.payload if keep else None,
-            history_limit=self._settings.max_completed_length,
-        )
-        settled = self._settle(settlement, message)
-        if keep:
-            self._emitter.emit(
-                EventOperation.COMPLETED,
-                EventOutcome.SUCCESS if settled else EventOutcome.SKIPPED,
-                message_id=message.message_id,
-                destination_queue=self.key.completed,
-            )
-        self._report_settled(EventOperation.ACK, settled, claim, message)
-        return settled
-
-    def _fail(
-        self, claim: Claim, message: envelope.Envelope, handler_error: BaseException
-    ) -> bool:
-        keep = self._settings.enable_failed_queue
-        logger.error(
-            "handler failed on queue %s for message %s",
-            self._settings.name,
-            message.message_id,
-            exc_info=handler_error,
-        )
-        self._emitter.emit(
-            EventOperation.FAILED,
-            EventOutcome.FAILURE,
-            error=handler_error,
-            message_id=message.message_id,
-            destination_queue=self.key.failed if keep else None,
-        )
-        settlement = Settlement(
-            stored=claim.stored,
-            lease_token=claim.lease_token,
-            outcome=Outcome.NACK,
-            history_key=self.key.failed if keep else None,
-            history_payload=message.payload if keep else None,
-            history_limit=self._settings.max_failed_length,
-        )
-        try:
-            settled = self._settle(settlement, message)
-        except (CleanupFailedError, GatewayContractError) as cleanup_error:
-            # The handler's exception is the one the caller needs to see.
-            _warn_without_raising(f"{cleanup_error}; the handler's error follows")
-            return False
-        self._report_settled(EventOperation.NACK, settled, claim, message)
-        return settled
-
-    def _settle(self, settlement: Settlement, message: envelope.Envelope) -> bool:
-        started = time.perf_counter()
-        try:
-            return self._backend.settle(self.key, settlement)
-        except Exception as exc:
-            self._emitter.emit(
-                EventOperation.CLEANUP_FAILED,
-                EventOutcome.FAILURE,
-                error=exc,
-                started=started,
-                message_id=message.message_id,
-            )
-            logger.warning(
-                "could not settle message %s on queue %s; its lease will bring it back",
-                message.message_id,
-                self._settings.name,
-                exc_info=exc,
-            )
-            if isinstance(exc, GatewayContractError):
-                raise  # a gateway's bug, not a server that could not be reached
-            raise CleanupFailedError(
-                f"settling the message failed: {exc}",
-                queue=self._settings.name,
-                message_id=message.message_id,
-                operation=settlement.outcome.value,
-            ) from exc
-
-    def _report_settled(
-        self,
-        operation: EventOperation,
-        settled: bool,
-        claim: Claim,
-        message: envelope.Envelope,
-    ) -> None:
-        outcome = EventOutcome.SUCCESS if settled else EventOutcome.SKIPPED
-        self._emitter.emit(
-            operation,
-            outcome,
-            lease_token=claim.lease_token,
-            message_id=message.message_id,
-        )
-        if settled or not claim.lease_token:
-            # Without a lease (a gateway that gives none) nothing can go stale.
-            return
-
-        stale = (
-            EventOperation.STALE_LEASE_ACK
-            if operation is EventOperation.ACK
-            else EventOperation.STALE_LEASE_NACK
-        )
-        self._emitter.emit(
-            stale,
-            EventOutcome.SKIPPED,
-            lease_token=claim.lease_token,
-            message_id=message.message_id,
-        )
-        detail = (
-            f"the lease on message {message.message_id} of queue "
-            f"{self._settings.name!r} was lost before {operation.value}; another "
-            "consumer holds it now, so this result was not recorded"
-        )
-        logger.warning("%s", detail)
-        warnings.warn(detail, RuntimeWarning, stacklevel=4)
-
     # -- inspection and shutdown --------------------------------------------------
 
     def stats(self) -> QueueStats:
@@ -571,26 +437,11 @@ class RedisMessageQueue:
             ConfigurationError: ``count`` is below 1 or ``source`` is unknown.
         """
         limit = validation.positive_int("count", count)
-        key = self._list_key(source)
+        key = self.key.list_key(source)
         stored = self._backend.peek(
             self.key, key, limit, oldest_first=source == "pending"
         )
         return [envelope.decode(value).payload for value in stored]
-
-    def _list_key(self, source: object, parameter: str = "source") -> str:
-        keys = {
-            "pending": self.key.pending,
-            "completed": self.key.completed,
-            "failed": self.key.failed,
-            "dead_letter": self.key.dead_letter,
-        }
-        if not isinstance(source, str):
-            raise TypeError(f"'{parameter}' must be a str, got {type(source).__name__}")
-        if source not in keys:
-            raise ConfigurationError(
-                f"'{parameter}' must be one of {', '.join(keys)}; got {source!r}"
-            )
-        return keys[source]
 
     def redrive_dead_letters(self, max_messages: int | None = None) -> int:
         """Move dead letters back to pending, oldest first, with a fresh budget.
@@ -636,7 +487,7 @@ class RedisMessageQueue:
             raise ConfigurationError(
                 "processing cannot be purged: its messages belong to running handlers"
             )
-        key = self._list_key(target, "target")
+        key = self.key.list_key(target, "target")
         removed = self._backend.purge(self.key, key)
         logger.warning("purged %d entries from %s", removed, key)
         return removed
@@ -725,14 +576,6 @@ def _choose_backend(
         return primitives.backend_for_client(client), None
     link = GatewayLink(gateway)
     return link.backend, link
-
-
-def _warn_without_raising(detail: str) -> None:
-    try:
-        warnings.warn(detail, RuntimeWarning, stacklevel=4)
-    except Warning:
-        # Warnings set to raise must not hide the handler's own exception.
-        logger.debug("a warning was raised as an error and dropped: %s", detail)
 
 
 def _check_timeout(timeout: object) -> None:
