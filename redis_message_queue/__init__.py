@@ -16,6 +16,7 @@ from redis_message_queue._exceptions import (
     QueueBackpressureError,
     QueueDrainedError,
     RedisMessageQueueError,
+    ReplicationTimeoutError,
     RetryBudgetExhaustedError,
 )
 from redis_message_queue._redis_gateway import RedisGateway
@@ -28,8 +29,9 @@ from redis_message_queue.interrupt_handler import (
     GracefulInterruptHandler,
 )
 
-# The 17 names of 6.0.0, then four later additions: EventDrivenInterruptHandler,
-# PayloadTooLargeError, PayloadTooDeepError and QueueDrainedError.
+# The 17 names of 6.0.0, then five later additions: EventDrivenInterruptHandler,
+# PayloadTooLargeError, PayloadTooDeepError, QueueDrainedError and
+# ReplicationTimeoutError.
 __all__ = [
     "AbstractRedisGateway",
     "BaseGracefulInterruptHandler",
@@ -51,5 +53,6 @@ __all__ = [
     "RedisGateway",
     "RedisMessageQueue",
     "RedisMessageQueueError",
+    "ReplicationTimeoutError",
     "RetryBudgetExhaustedError",
 ]

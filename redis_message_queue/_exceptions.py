@@ -3,6 +3,7 @@
 from redis_message_queue.adapters.redis.errors import (
     CleanupFailedError,
     LuaScriptError,
+    ReplicationTimeoutError,
     RetryBudgetExhaustedError,
 )
 from redis_message_queue.core.errors import (
@@ -27,5 +28,6 @@ __all__ = [
     "QueueBackpressureError",
     "QueueDrainedError",
     "RedisMessageQueueError",
+    "ReplicationTimeoutError",
     "RetryBudgetExhaustedError",
 ]

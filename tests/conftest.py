@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from redis_message_queue.local_cluster import LocalCluster
+from redis_message_queue.local_sentinel import LocalSentinel
 from redis_message_queue.local_server import (
     LocalServer,
     ServerFlavour,
@@ -71,3 +72,24 @@ class _LazyClusters(dict[ServerFlavour, LocalCluster]):
         self._started[flavour] = cluster
         self[flavour] = cluster
         return cluster
+
+
+@pytest.fixture(scope="session")
+def replicated_servers() -> Iterator[dict[ServerFlavour, LocalSentinel]]:
+    """One primary with one replica (no Sentinels) per flavour, started lazily."""
+    started: dict[ServerFlavour, LocalSentinel] = {}
+    yield _LazyReplicatedServers(started)
+    for replicated in started.values():
+        replicated.stop()
+
+
+class _LazyReplicatedServers(dict[ServerFlavour, LocalSentinel]):
+    def __init__(self, started: dict[ServerFlavour, LocalSentinel]) -> None:
+        super().__init__()
+        self._started = started
+
+    def __missing__(self, flavour: ServerFlavour) -> LocalSentinel:
+        replicated = LocalSentinel(flavour, sentinels=0).start()
+        self._started[flavour] = replicated
+        self[flavour] = replicated
+        return replicated

@@ -22,9 +22,14 @@ from redis_message_queue.adapters.memory import (  # noqa: E402
     MemoryBackend,
     MemoryStore,
 )
+from redis_message_queue.adapters.redis import (  # noqa: E402
+    SyncRedisBackend,
+    SyncRedisClusterBackend,
+)
 from redis_message_queue.core.clock import ManualClock  # noqa: E402
 from redis_message_queue.core.stats import QueueStats  # noqa: E402
 from redis_message_queue.local_cluster import LocalCluster  # noqa: E402
+from redis_message_queue.local_sentinel import LocalSentinel  # noqa: E402
 from redis_message_queue.local_server import LocalServer  # noqa: E402
 
 TARGET = ROOT / "docs" / "api.md"
@@ -45,6 +50,12 @@ SUPPORTING = {
     "ManualClock": (ManualClock, "redis_message_queue.core.clock"),
     "LocalServer": (LocalServer, "redis_message_queue.local_server"),
     "LocalCluster": (LocalCluster, "redis_message_queue.local_cluster"),
+    "LocalSentinel": (LocalSentinel, "redis_message_queue.local_sentinel"),
+    "SyncRedisBackend": (SyncRedisBackend, "redis_message_queue.adapters.redis"),
+    "SyncRedisClusterBackend": (
+        SyncRedisClusterBackend,
+        "redis_message_queue.adapters.redis",
+    ),
 }
 """Names the guides use beyond the package's ``__all__``, with their import path."""
 

@@ -30,6 +30,11 @@ _OUT_OF_MEMORY_ERRORS = (
 # redis-py parses it into AskError (MovedError is one); valkey-py keeps the text.
 _REDIRECT_ERRORS = (redis.exceptions.AskError, valkey.exceptions.AskError)
 _REDIRECT_PREFIXES = ("MOVED ", "ASK ")
+# redis-py and valkey-py parse NOSCRIPT into these, dropping the prefix.
+_MISSING_SCRIPT_ERRORS = (
+    redis.exceptions.NoScriptError,
+    valkey.exceptions.NoScriptError,
+)
 
 # Errors after which the same call may pass: the connection dropped or timed out, or
 # the server is failing over. A connection refused for its credentials will not heal.
@@ -84,6 +89,35 @@ class RetryBudgetExhaustedError(redis.exceptions.RedisError, RedisMessageQueueEr
     __init__ = _init_with_context
 
 
+class ReplicationTimeoutError(redis.exceptions.RedisError, RedisMessageQueueError):
+    """Too few replicas confirmed a write in time (durable mode).
+
+    The primary has the write, but a failover now could lose it, so the call did
+    not report success. The queue retries such a call like a dropped connection
+    (repeats are safe); this error surfaces when it is not retried, or as the
+    cause of :class:`RetryBudgetExhaustedError`.
+
+    Attributes:
+        required: How many replicas had to confirm.
+        acknowledged: How many did within the timeout.
+    """
+
+    def __init__(
+        self,
+        *args: object,
+        required: int = 0,
+        acknowledged: int = 0,
+        queue: str | None = None,
+        message_id: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        _init_with_context(
+            self, *args, queue=queue, message_id=message_id, operation=operation
+        )
+        self.required = required
+        self.acknowledged = acknowledged
+
+
 class CleanupFailedError(redis.exceptions.RedisError, RedisMessageQueueError):
     """Acknowledging or failing a message did not reach the server.
 
@@ -100,12 +134,42 @@ def is_transient(error: BaseException) -> bool:
 
     True for lost connections, timeouts, ``CLUSTERDOWN``, ``TRYAGAIN`` and
     ``READONLY`` (a replica that is being promoted), from redis-py and valkey-py
-    alike; False for authentication and authorization failures and for anything
-    else.
+    alike, and for :class:`ReplicationTimeoutError`; False for authentication and
+    authorization failures and for anything else.
     """
     if isinstance(error, _PERMANENT_CONNECTION_ERRORS):
         return False
-    return isinstance(error, _TRANSIENT_ERRORS)
+    return isinstance(error, (*_TRANSIENT_ERRORS, ReplicationTimeoutError))
+
+
+def is_missing_script(reply: object) -> bool:
+    """Whether a reply is the server's ``NOSCRIPT`` (the script is not loaded)."""
+    if isinstance(reply, _MISSING_SCRIPT_ERRORS):
+        return True
+    return isinstance(reply, _RESPONSE_ERRORS) and str(reply).startswith("NOSCRIPT")
+
+
+def is_redirect(reply: object) -> bool:
+    """Whether a reply is a cluster node's ``MOVED`` or ``ASK``."""
+    if not isinstance(reply, _RESPONSE_ERRORS):
+        return False
+    return isinstance(reply, _REDIRECT_ERRORS) or str(reply).startswith(
+        _REDIRECT_PREFIXES
+    )
+
+
+def slot_moved_error(
+    queue: QueueKeyManager, operation: str, redirect: BaseException
+) -> redis.exceptions.TryAgainError:
+    """The transient error for a durable call that a cluster node redirected.
+
+    Durable calls bypass the cluster client's redirections (see
+    ``replica_waits``); the queue's retries repeat them on the slot's new owner.
+    """
+    return redis.exceptions.TryAgainError(
+        f"{operation} on queue {queue.queue_name!r}: the slot is moving or moved "
+        f"({redirect}); trying again on its owner"
+    )
 
 
 def is_server_refusal(error: BaseException) -> bool:

@@ -11,6 +11,7 @@ from redis_message_queue._exceptions import (
     QueueBackpressureError,
     QueueDrainedError,
     RedisMessageQueueError,
+    ReplicationTimeoutError,
     RetryBudgetExhaustedError,
 )
 from redis_message_queue._stored_message import ClaimedMessage, MessageData
@@ -23,8 +24,9 @@ from redis_message_queue.interrupt_handler import (
     GracefulInterruptHandler,
 )
 
-# The 17 names of 6.0.0, then four later additions: EventDrivenInterruptHandler,
-# PayloadTooLargeError, PayloadTooDeepError and QueueDrainedError.
+# The 17 names of 6.0.0, then five later additions: EventDrivenInterruptHandler,
+# PayloadTooLargeError, PayloadTooDeepError, QueueDrainedError and
+# ReplicationTimeoutError.
 __all__ = [
     "AbstractRedisGateway",
     "BaseGracefulInterruptHandler",
@@ -46,5 +48,6 @@ __all__ = [
     "RedisGateway",
     "RedisMessageQueue",
     "RedisMessageQueueError",
+    "ReplicationTimeoutError",
     "RetryBudgetExhaustedError",
 ]

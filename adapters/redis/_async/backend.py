@@ -18,9 +18,16 @@ from redis_message_queue.adapters.redis._async.primitives import (
 )
 from redis_message_queue.adapters.redis.errors import (
     cluster_node_error,
+    is_missing_script,
     is_server_refusal,
     is_transient,
     translated_errors,
+)
+from redis_message_queue.adapters.redis.replica_waits import (
+    Command,
+    durable_commands,
+    durable_result,
+    script_commands,
 )
 from redis_message_queue.adapters.redis.script_calls import ScriptCall
 from redis_message_queue.adapters.redis.script_library import register_scripts
@@ -38,11 +45,19 @@ from redis_message_queue.core.ports.types import (
     Settlement,
 )
 from redis_message_queue.core.replay import new_claim_id
+from redis_message_queue.core.replication import (
+    DEFAULT_REPLICA_ACK_TIMEOUT_MS,
+    ReplicaAcks,
+    replica_acks,
+)
 
 logger = logging.getLogger(__name__)
 
 _SHORTEST_BLOCK_SECONDS = 0.001
 """The server counts blocking timeouts in milliseconds; 0 would block forever."""
+
+_READ_ONLY_SCRIPTS = frozenset({"depths"})
+"""Script calls that write nothing, so durable mode does not wait for replicas."""
 
 
 class AsyncRedisBackend(AsyncBackend):
@@ -51,7 +66,19 @@ class AsyncRedisBackend(AsyncBackend):
     Args:
         client: A redis-py or valkey-py client of the backend's flavour. The
             backend borrows it and never closes it. A ``socket_timeout`` on it must
-            be longer than any wait passed to :meth:`wait_for_messages`.
+            be longer than any wait passed to :meth:`wait_for_messages`, and in
+            durable mode longer than ``replica_ack_timeout_ms``.
+        min_replicas_acknowledging: Durable mode when above 0: every write
+            (publish, claim, settle, renew, release, purge, redrive, marker
+            cleanup) returns only once this many replicas of the primary hold it,
+            and otherwise raises :class:`ReplicationTimeoutError`, which the queue
+            retries. See ``docs/failover.md``.
+        replica_ack_timeout_ms: How long one write waits for those replicas.
+
+    Raises:
+        TypeError: A durable-mode argument is not an int.
+        ConfigurationError: The replica count is negative or the timeout not
+            above zero.
     """
 
     capabilities = frozenset(
@@ -62,7 +89,16 @@ class AsyncRedisBackend(AsyncBackend):
         }
     )
 
-    def __init__(self, client: AsyncRedisClient) -> None:
+    def __init__(
+        self,
+        client: AsyncRedisClient,
+        *,
+        min_replicas_acknowledging: int = 0,
+        replica_ack_timeout_ms: int = DEFAULT_REPLICA_ACK_TIMEOUT_MS,
+    ) -> None:
+        self._replica_acks = replica_acks(
+            min_replicas_acknowledging, replica_ack_timeout_ms
+        )
         self._client = client
         self._scripts = register_scripts(client)
         self.decode_responses = bool(client.get_encoder().decode_responses)
@@ -274,8 +310,13 @@ class AsyncRedisBackend(AsyncBackend):
     ) -> PublishResult:
         values = [publication.stored for publication in publications]
         await self._check_server(queue)
-        with translated_errors(queue, "publish"):
-            await self._client.execute_command("LPUSH", queue.pending, *values)
+        acks = self._replica_acks
+        if acks is not None:
+            push: Command = ("LPUSH", queue.pending, *values)
+            await self._write_durably(queue, "publish", acks, push)
+        else:
+            with translated_errors(queue, "publish"):
+                await self._client.execute_command("LPUSH", queue.pending, *values)
 
         logger.debug("published %d to %s", len(values), queue.queue_name)
         return PublishResult(enqueued=(True,) * len(values))
@@ -288,8 +329,56 @@ class AsyncRedisBackend(AsyncBackend):
         operation: str,
     ) -> Any:
         await self._check_server(queue)
+        acks = self._replica_acks
+        if acks is not None and operation not in _READ_ONLY_SCRIPTS:
+            evalsha, eval_source = script_commands(script, call)
+            return await self._write_durably(
+                queue, operation, acks, evalsha, eval_source
+            )
         with translated_errors(queue, operation):
             return await script(keys=call.keys, args=call.args)
+
+    async def _write_durably(
+        self,
+        queue: QueueKeyManager,
+        operation: str,
+        acks: ReplicaAcks,
+        write: Command,
+        fallback: Command | None = None,
+    ) -> Any:
+        """Run ``write`` and wait until enough replicas hold it (durable mode).
+
+        Args:
+            queue: The queue the write works on.
+            operation: What the write does, for errors and logs.
+            acks: How many replicas must confirm, and how long to wait.
+            write: The command, for example an ``EVALSHA``.
+            fallback: What to send instead when the server lacks the script
+                (after a restart): the same call as ``EVAL``.
+
+        Raises:
+            ReplicationTimeoutError: Too few replicas confirmed in time.
+        """
+        commands = durable_commands(queue, write, acks)
+        with translated_errors(queue, operation):
+            replies = await self._round_trip(queue, commands)
+            if fallback is not None and is_missing_script(replies[0]):
+                commands[0] = fallback
+                replies = await self._round_trip(queue, commands)
+            return durable_result(queue, operation, replies, acks)
+
+    async def _round_trip(
+        self, queue: QueueKeyManager, commands: Sequence[Command]
+    ) -> list[Any]:
+        """Send ``commands`` as one pipeline on one connection; return every reply.
+
+        Error replies come back as exceptions in the list, not raised.
+        """
+        del queue
+        pipeline = self._client.pipeline(transaction=False)
+        for command in commands:
+            pipeline.execute_command(*command)
+        return await pipeline.execute(raise_on_error=False)
 
     async def _check_server(self, queue: QueueKeyManager) -> None:
         """Refuse a cluster node, once, before the backend's first call.

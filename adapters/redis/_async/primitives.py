@@ -8,9 +8,15 @@ flavours live here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+import redis.asyncio.cluster
+import redis.exceptions
+import valkey.asyncio.cluster
 
 from redis_message_queue.adapters.redis.script_calls import ScriptArgument
+
+NodeT = TypeVar("NodeT")
 
 
 class AsyncScript(Protocol):
@@ -24,6 +30,16 @@ class AsyncScript(Protocol):
         """Run the script; await the reply."""
         ...
 
+    @property
+    def sha(self) -> str:
+        """The SHA1 digest ``EVALSHA`` names the script by."""
+        ...
+
+    @property
+    def script(self) -> Any:
+        """The Lua source."""
+        ...
+
 
 class AsyncPipeline(Protocol):
     """A pipeline of an asyncio client: commands queue up until ``execute``."""
@@ -34,6 +50,10 @@ class AsyncPipeline(Protocol):
 
     def hlen(self, name: str) -> Any:
         """Queue HLEN."""
+        ...
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        """Queue any command."""
         ...
 
     def execute(self, raise_on_error: bool = True) -> Awaitable[list[Any]]:
@@ -72,3 +92,48 @@ class AsyncRedisClient(Protocol):
     def execute_command(self, *args: Any, **options: Any) -> Awaitable[Any]:
         """Send one command; await its reply."""
         ...
+
+
+async def run_on_slot_owner(
+    client: object, key: str, commands: Sequence[Sequence[Any]]
+) -> list[Any]:
+    """Send ``commands`` as one pipeline on one connection to the primary of ``key``.
+
+    The primary is the one the cluster client maps the key's slot to; the client's
+    own redirections are bypassed, so a ``MOVED`` or ``ASK`` reply comes back as
+    it is. Error replies come back as exceptions in the list, not raised.
+
+    Raises:
+        TypeError: ``client`` is not an asyncio cluster client.
+        redis.exceptions.ConnectionError: The primary is unreachable (or
+            valkey-py's error of that name).
+    """
+    # A node's own pipeline runs on one of its connections, whereas the cluster
+    # client's pipeline follows redirections and may split the commands.
+    if isinstance(client, redis.asyncio.cluster.RedisCluster):
+        await client.initialize()
+        node = _require_node(client.get_node_from_key(key), key)
+        entries = [
+            redis.asyncio.cluster.PipelineCommand(position, *command)
+            for position, command in enumerate(commands)
+        ]
+        await node.execute_pipeline(entries)
+        return [entry.result for entry in entries]
+
+    if isinstance(client, valkey.asyncio.cluster.ValkeyCluster):
+        await client.initialize()
+        valkey_node = _require_node(client.get_node_from_key(key), key)
+        valkey_entries = [
+            valkey.asyncio.cluster.PipelineCommand(position, *command)
+            for position, command in enumerate(commands)
+        ]
+        await valkey_node.execute_pipeline(valkey_entries)
+        return [entry.result for entry in valkey_entries]
+
+    raise TypeError(f"expected an asyncio cluster client, got {type(client).__name__}")
+
+
+def _require_node(node: NodeT | None, key: str) -> NodeT:
+    if node is None:
+        raise redis.exceptions.ConnectionError(f"no known owner of {key!r}")
+    return node

@@ -10,6 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+import redis
+import redis.cluster
+import redis.exceptions
+import valkey
+import valkey.cluster
+
 from redis_message_queue.adapters.redis.script_calls import ScriptArgument
 
 
@@ -24,6 +30,16 @@ class Script(Protocol):
         """Run the script and return its reply."""
         ...
 
+    @property
+    def sha(self) -> str:
+        """The SHA1 digest ``EVALSHA`` names the script by."""
+        ...
+
+    @property
+    def script(self) -> Any:
+        """The Lua source."""
+        ...
+
 
 class SyncPipeline(Protocol):
     """A pipeline of a sync client: commands queue up until ``execute``."""
@@ -34,6 +50,10 @@ class SyncPipeline(Protocol):
 
     def hlen(self, name: str) -> Any:
         """Queue HLEN."""
+        ...
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        """Queue any command."""
         ...
 
     def execute(self, raise_on_error: bool = True) -> list[Any]:
@@ -72,3 +92,38 @@ class SyncRedisClient(Protocol):
     def execute_command(self, *args: Any, **options: Any) -> Any:
         """Send one command and return its reply."""
         ...
+
+
+def run_on_slot_owner(
+    client: object, key: str, commands: Sequence[Sequence[Any]]
+) -> list[Any]:
+    """Send ``commands`` as one pipeline on one connection to the primary of ``key``.
+
+    The primary is the one the cluster client maps the key's slot to; the client's
+    own redirections are bypassed, so a ``MOVED`` or ``ASK`` reply comes back as
+    it is. Error replies come back as exceptions in the list, not raised.
+
+    Raises:
+        TypeError: ``client`` is not a sync cluster client.
+        redis.exceptions.ConnectionError: The primary is unreachable (or
+            valkey-py's error of that name).
+    """
+    # A node's own client pipelines on one of its connections, whereas the
+    # cluster client's pipeline follows redirections and may split the commands.
+    node_client: redis.Redis | valkey.Valkey | None
+    if isinstance(client, redis.cluster.RedisCluster):
+        node = client.get_node_from_key(key)  # type: ignore[no-untyped-call]
+        node_client = None if node is None else node.redis_connection
+    elif isinstance(client, valkey.cluster.ValkeyCluster):
+        valkey_node = client.get_node_from_key(key)  # type: ignore[no-untyped-call]
+        node_client = None if valkey_node is None else valkey_node.valkey_connection
+    else:
+        raise TypeError(f"expected a sync cluster client, got {type(client).__name__}")
+    if node_client is None:
+        raise redis.exceptions.ConnectionError(f"no known owner of {key!r}")
+
+    pipeline = node_client.pipeline(transaction=False)
+    for command in commands:
+        pipeline.execute_command(*command)
+    replies: list[Any] = pipeline.execute(raise_on_error=False)
+    return replies
