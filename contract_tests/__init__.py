@@ -23,6 +23,7 @@ pytest.register_assert_rewrite(
     "redis_message_queue.contract_tests.suite",
     "redis_message_queue.contract_tests.harness",
     "redis_message_queue.contract_tests.replay",
+    "redis_message_queue.contract_tests.stateful",
 )
 
 from redis_message_queue.contract_tests.harness import (  # noqa: E402

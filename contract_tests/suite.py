@@ -632,3 +632,22 @@ class BackendContract(ReplayRules):
             assert _ack(port, keys, claim)
         assert sorted(seen) == sorted(f"m{i}" for i in range(3, 10))
         assert port.depths(keys).processing == 0
+
+    def test_random_lifecycles_keep_every_message_in_one_place(
+        self, port: PortDriver, time_control: TimeControl
+    ) -> None:
+        """R20, R1, R7, R9, R11: random operations agree with a reference model.
+
+        Publishes, claims, acks, nacks, crashes and time passing in random orders
+        (``contract_tests/stateful.py``); needs ``MANUAL_CLOCK`` and hypothesis.
+        """
+        self.require(port, Capability.MANUAL_CLOCK)
+        pytest.importorskip("hypothesis", reason="the model-based test needs it")
+        # Imported here so that the rest of the suite runs without hypothesis.
+        from redis_message_queue.contract_tests.stateful import (  # noqa: PLC0415
+            run_lifecycle_machine,
+        )
+
+        clock = getattr(port.backend, "clock", None)
+        assert isinstance(clock, ManualClock)
+        run_lifecycle_machine(port, time_control, clock)
