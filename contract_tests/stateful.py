@@ -235,7 +235,7 @@ def run_lifecycle_machine(
     port: PortDriver,
     time_control: TimeControl,
     clock: Clock,
-    machine_settings: settings = DEFAULT_SETTINGS,
+    machine_settings: settings | None = None,
 ) -> None:
     """Run :class:`LifecycleMachine` against ``port``; fail on the first mismatch.
 
@@ -243,7 +243,8 @@ def run_lifecycle_machine(
         port: The backend under test.
         time_control: Moves the backend's clock.
         clock: The backend's clock, read to predict lease expiries.
-        machine_settings: Hypothesis settings (example and step counts).
+        machine_settings: Hypothesis settings (example and step counts);
+            :data:`DEFAULT_SETTINGS`, read at call time, if ``None``.
     """
 
     class BoundMachine(LifecycleMachine):
@@ -252,7 +253,9 @@ def run_lifecycle_machine(
     BoundMachine.port = port
     BoundMachine.time_control = time_control
     BoundMachine.clock = clock
-    run_state_machine_as_test(BoundMachine, settings=machine_settings)
+    run_state_machine_as_test(
+        BoundMachine, settings=machine_settings or DEFAULT_SETTINGS
+    )
 
 
 def _text(value: object) -> str:

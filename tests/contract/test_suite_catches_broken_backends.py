@@ -29,6 +29,14 @@ from redis_message_queue.adapters.memory import MemoryStore, SyncMemoryBackend
 from redis_message_queue.contract_tests import BackendContract
 from redis_message_queue.core.clock import ManualClock
 from tests.contract.broken_backends import broken_backend
+
+from hypothesis import Phase, settings
+from redis_message_queue.contract_tests import stateful
+
+# Finding a failure is the point here; shrinking it would only cost time.
+stateful.DEFAULT_SETTINGS = settings(
+    stateful.DEFAULT_SETTINGS, phases=[Phase.explicit, Phase.generate]
+)
 '''
 
 _BROKEN_CLASS = """
