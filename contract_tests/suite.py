@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -128,6 +128,22 @@ class BackendContract(ReplayRules):
             )
             return ManualTime(clock)
         return RealTime()
+
+    @pytest.fixture
+    def plant_foreign_value(self) -> Callable[[str], None]:
+        """Write a plain string at a key, as another program would.
+
+        Backends that declare ``TYPE_CHECKED_KEYS`` must override this fixture so
+        that the R16 test can put a value of the wrong type under a queue's key.
+        """
+
+        def plant(key: str) -> None:
+            pytest.fail(
+                "a backend declaring TYPE_CHECKED_KEYS must override the "
+                f"'plant_foreign_value' fixture (asked to plant at {key!r})"
+            )
+
+        return plant
 
     @staticmethod
     def require(port: PortDriver, capability: Capability) -> None:
@@ -523,6 +539,42 @@ class BackendContract(ReplayRules):
 
         assert port.wait_for_messages(keys, 0.2) is False
         assert 0.15 <= time.monotonic() - started < 2.0
+
+    # -- foreign values at our keys ------------------------------------------------
+
+    def test_wrong_typed_keys_are_refused_before_any_write(
+        self,
+        port: PortDriver,
+        keys: QueueKeyManager,
+        plant_foreign_value: Callable[[str], None],
+    ) -> None:
+        """R16: a key holding the wrong type fails the call, and nothing changes."""
+        self.require(port, Capability.TYPE_CHECKED_KEYS)
+        for number, role in enumerate(("processing", "dead_letter", "delivery_counts")):
+            queue = QueueKeyManager(f"{keys.queue_name}-{number}")
+            _publish_texts(port, queue, "kept")
+            plant_foreign_value(getattr(queue, role))
+
+            with pytest.raises(Exception):  # noqa: B017, PT011 - the backend's type
+                port.claim(queue, ClaimOptions(lease_ms=LEASE_MS, max_delivery_count=3))
+
+            assert len(port.peek(queue, queue.pending, 5)) == 1, role
+
+        held = QueueKeyManager(f"{keys.queue_name}-held")
+        _publish_texts(port, held, "kept")
+        claim = _claim_one(port, held)
+        assert claim is not None
+        plant_foreign_value(held.completed)
+        settlement = Settlement(
+            claim.stored,
+            claim.lease_token,
+            outcome=Outcome.ACK,
+            history_key=held.completed,
+            history_payload=envelope.decode(claim.stored).payload,
+        )
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the backend's type
+            port.settle(held, settlement)
+        assert port.renew(held, claim.stored, claim.lease_token, LEASE_MS) is True
 
     # -- operator moves -----------------------------------------------------------
 

@@ -29,6 +29,7 @@ from redis_message_queue.core.ports import AsyncBackend, SyncBackend
 from redis_message_queue.local_cluster import LocalCluster
 from redis_message_queue.local_server import ServerFlavour
 from tests.conftest import SERVER_FLAVOURS
+from tests.contract.planting import PlantsThroughTheClient
 
 
 def _pairings(libraries: list[str], offset: int) -> list[tuple[str, ServerFlavour]]:
@@ -57,7 +58,7 @@ class _TaggedQueues(BackendContract):
         return QueueKeyManager(f"{{contract-{uuid.uuid4().hex[:12]}}}")
 
 
-class TestSyncRedisClusterBackend(_TaggedQueues):
+class TestSyncRedisClusterBackend(PlantsThroughTheClient, _TaggedQueues):
     """The sync cluster backend over a sync cluster client."""
 
     @pytest.fixture(params=SYNC_PAIRINGS, ids=_pairing_id)
@@ -79,7 +80,7 @@ class TestSyncRedisClusterBackend(_TaggedQueues):
         client.close()
 
 
-class TestAsyncRedisClusterBackend(_TaggedQueues):
+class TestAsyncRedisClusterBackend(PlantsThroughTheClient, _TaggedQueues):
     """The asyncio cluster backend over an asyncio cluster client."""
 
     @pytest.fixture(params=ASYNC_PAIRINGS, ids=_pairing_id)

@@ -20,12 +20,13 @@ from redis_message_queue.core.ports import AsyncBackend, SyncBackend
 from redis_message_queue.local_sentinel import LocalSentinel
 from redis_message_queue.local_server import ServerFlavour
 from tests.conftest import SERVER_FLAVOURS
+from tests.contract.planting import PlantsThroughTheClient
 
 DURABLE = {"min_replicas_acknowledging": 1, "replica_ack_timeout_ms": 5000}
 """One replica must hold each write; a stall of the test replica fails loudly."""
 
 
-class TestSyncDurableBackend(BackendContract):
+class TestSyncDurableBackend(PlantsThroughTheClient, BackendContract):
     """The sync backend in durable mode over redis-py (bytes replies)."""
 
     @pytest.fixture
@@ -38,7 +39,7 @@ class TestSyncDurableBackend(BackendContract):
         client.close()
 
 
-class TestAsyncDurableBackend(BackendContract):
+class TestAsyncDurableBackend(PlantsThroughTheClient, BackendContract):
     """The asyncio backend in durable mode over valkey-py (str replies)."""
 
     @pytest.fixture

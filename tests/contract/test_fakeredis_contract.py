@@ -15,6 +15,7 @@ import pytest
 from redis_message_queue.adapters.redis import SyncRedisBackend
 from redis_message_queue.contract_tests import BackendContract
 from redis_message_queue.core.ports import Capability
+from tests.contract.planting import PlantsThroughTheClient
 
 NO_CROSS_CONNECTION_WAKE_UP = (
     "fakeredis: a blocked BLMOVE does not wake on a push from another connection, "
@@ -28,7 +29,7 @@ class FakeRedisBackend(SyncRedisBackend):
     capabilities = SyncRedisBackend.capabilities - {Capability.BLOCKING_WAIT}
 
 
-class TestRedisBackendOnFakeredis(BackendContract):
+class TestRedisBackendOnFakeredis(PlantsThroughTheClient, BackendContract):
     """S5: the Redis backend keeps the contract on fakeredis, differences skipped."""
 
     @pytest.fixture

@@ -19,6 +19,7 @@ from redis_message_queue.contract_tests import BackendContract
 from redis_message_queue.core.ports import AsyncBackend, SyncBackend
 from redis_message_queue.local_server import LocalServer, ServerFlavour
 from tests.conftest import SERVER_FLAVOURS
+from tests.contract.planting import PlantsThroughTheClient
 
 CLIENTS = ["redis-py", "valkey-py"]
 
@@ -37,7 +38,7 @@ def client_library(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-class TestSyncRedisBackend(BackendContract):
+class TestSyncRedisBackend(PlantsThroughTheClient, BackendContract):
     """The sync backend over a sync client."""
 
     @pytest.fixture
@@ -53,7 +54,7 @@ class TestSyncRedisBackend(BackendContract):
         client.close()
 
 
-class TestAsyncRedisBackend(BackendContract):
+class TestAsyncRedisBackend(PlantsThroughTheClient, BackendContract):
     """The asyncio backend over an asyncio client."""
 
     @pytest.fixture
