@@ -50,6 +50,8 @@ from tests.adapters.conftest import (
     snapshot,
 )
 from tests.conftest import SERVER_FLAVOURS
+from tests.support.ledger import LedgerReport
+from tests.support.replication_link import ReplicationLink
 
 Durable = SyncRedisBackend | AsyncioBridge
 DurableFactory = Callable[..., Durable]
@@ -358,3 +360,109 @@ def _owner(cluster: LocalCluster, keys: QueueKeyManager) -> LocalServer:
 def _waits(node: LocalServer) -> int:
     with redis.Redis(port=node.port) as client:
         return _calls(client).get("cmdstat_wait", 0)
+
+
+BENCHMARK_MESSAGES = 1000
+
+
+@pytest.mark.parametrize("flavour", SERVER_FLAVOURS)
+def test_what_durable_mode_costs(
+    flavour: ServerFlavour,
+    replicated_servers: dict[ServerFlavour, LocalSentinel],
+    request: pytest.FixtureRequest,
+) -> None:
+    """C11: durable mode keeps one round trip per call and costs throughput (the
+    wait for the replica), measured on one thread and reported in the summary.
+    """
+    primary = replicated_servers[flavour].primary
+    rates = {}
+    for durable in (False, True):
+        client = redis.Redis(port=primary.port)
+        backend = SyncRedisBackend(client, min_replicas_acknowledging=int(durable))
+        name = f"rmq-bench-{uuid.uuid4().hex[:8]}"
+        queue = redis_message_queue.RedisMessageQueue(name, backend=backend)
+        rates[durable] = _publish_and_consume(queue)
+        client.close()
+
+    (publish, consume), (durable_publish, durable_consume) = rates[False], rates[True]
+    LedgerReport.of(request.config).add_figures(
+        f"durable mode against the default, one thread, {flavour}",
+        {
+            "round trips per message, both modes": "3",
+            "publishes per second, default": f"{publish:.0f}",
+            "publishes per second, durable": f"{durable_publish:.0f}",
+            "publish throughput ratio": f"{durable_publish / publish:.2f}",
+            "claims+acks per second, default": f"{consume:.0f}",
+            "claims+acks per second, durable": f"{durable_consume:.0f}",
+            "consume throughput ratio": f"{durable_consume / consume:.2f}",
+        },
+    )
+    # Loose on purpose: a busy CI machine slows both modes alike.
+    assert durable_publish > 0.1 * publish
+    assert durable_consume > 0.1 * consume
+
+
+def _publish_and_consume(
+    queue: redis_message_queue.RedisMessageQueue,
+) -> tuple[float, float]:
+    started = time.perf_counter()
+    for number in range(BENCHMARK_MESSAGES):
+        queue.publish(f"message {number}")
+    published = time.perf_counter()
+    for _ in range(BENCHMARK_MESSAGES):
+        with queue.process_message() as message:
+            assert message is not None
+    consumed = time.perf_counter()
+    return (
+        BENCHMARK_MESSAGES / (published - started),
+        BENCHMARK_MESSAGES / (consumed - published),
+    )
+
+
+@pytest.mark.parametrize("flavour", SERVER_FLAVOURS)
+def test_a_lagging_replica_loses_default_publishes_but_no_durable_one(
+    flavour: ServerFlavour,
+) -> None:
+    """C13: while the replication stream is held back, a default-mode publish is
+    acknowledged and then lost with its primary; a durable publish is never
+    acknowledged (ReplicationTimeoutError), so nothing acknowledged is lost.
+    """
+    keys = QueueKeyManager(f"rmq-lag-{uuid.uuid4().hex[:8]}")
+    with (
+        LocalServer(flavour, extra_arguments=_NO_SYNC_DELAY) as primary,
+        ReplicationLink(primary.port) as link,
+        LocalServer(flavour, extra_arguments=_replica_of(link.port)) as replica,
+        redis.Redis(port=primary.port) as client,
+        redis.Redis(port=replica.port) as replica_client,
+    ):
+        _wait_for_link(replica_client)
+        default = SyncRedisBackend(client)
+        durable = SyncRedisBackend(
+            client, min_replicas_acknowledging=1, replica_ack_timeout_ms=200
+        )
+
+        link.hold()
+        acknowledged = default.publish(keys, [_publication(keys, "a")], _ttl())
+        with pytest.raises(ReplicationTimeoutError):
+            durable.publish(keys, [_publication(keys, "b")], _ttl())
+        assert client.llen(keys.pending) == 2
+        primary.kill()
+        replica_client.execute_command("REPLICAOF", "NO", "ONE")
+
+        assert acknowledged.enqueued == (True,)
+        assert replica_client.llen(keys.pending) == 0, "the replica got the stream"
+
+
+_NO_SYNC_DELAY = ["--repl-diskless-sync-delay", "0"]
+"""A diskless full sync would wait 5 s for more replicas by default."""
+
+
+def _replica_of(port: int) -> list[str]:
+    return ["--replicaof", "127.0.0.1", str(port)]
+
+
+def _wait_for_link(replica: redis.Redis) -> None:
+    deadline = time.monotonic() + 10
+    while replica.info("replication").get("master_link_status") != "up":
+        assert time.monotonic() < deadline, "the replica did not connect"
+        time.sleep(0.02)

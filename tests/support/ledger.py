@@ -136,6 +136,7 @@ class LedgerReport:
 
     def __init__(self) -> None:
         self.ledgers: list[Ledger] = []
+        self.figures: list[tuple[str, dict[str, str]]] = []
 
     @classmethod
     def of(cls, config: pytest.Config) -> LedgerReport:
@@ -152,16 +153,26 @@ class LedgerReport:
         self.ledgers.append(ledger)
         print("\n".join(ledger.lines()))
 
+    def add_figures(self, title: str, figures: dict[str, str]) -> None:
+        """Keep measured figures (a benchmark's) for the summary."""
+        self.figures.append((title, figures))
+        print(title, figures)
+
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter
     ) -> None:
-        """Print every ledger of the session."""
-        if not self.ledgers:
-            return
-        terminalreporter.section("message ledgers")
-        for ledger in self.ledgers:
-            for line in ledger.lines():
-                terminalreporter.write_line(line)
+        """Print every ledger and every set of figures of the session."""
+        if self.ledgers:
+            terminalreporter.section("message ledgers")
+            for ledger in self.ledgers:
+                for line in ledger.lines():
+                    terminalreporter.write_line(line)
+        if self.figures:
+            terminalreporter.section("measured figures")
+            for title, figures in self.figures:
+                terminalreporter.write_line(title)
+                for label, value in figures.items():
+                    terminalreporter.write_line(f"    {label:<38} {value:>7}")
 
 
 def texts_of(values: Iterable[bytes | str]) -> set[str]:

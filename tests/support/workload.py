@@ -284,8 +284,10 @@ def _read_what_is_left(lane: Lane) -> None:
 
 def _note(lane: Lane, timings: dict[str, float]) -> None:
     ledger, events = lane.ledger, lane.events
-    published = len(ledger.acknowledged) / timings["published_in"]
-    ledger.notes["publishes per second (this queue)"] = f"{published:.0f}"
+    times = ledger.acknowledged.values()
+    if len(times) > 1:
+        rate = len(times) / (max(times) - min(times))
+        ledger.notes["publishes per second (this queue)"] = f"{rate:.0f}"
     if "disturbed_at" in timings:
         pause = _longest_gap(list(ledger.acknowledged.values()))
         ledger.notes["longest pause in publishes (s)"] = f"{pause:.2f}"
