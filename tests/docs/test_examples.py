@@ -4,8 +4,8 @@ Each ```python block of the README and of a page under ``docs/guides`` runs in t
 order of the page, in one namespace per page, so later blocks may use earlier names;
 ``test_*``
 functions an example defines are called afterwards. Examples start their own
-servers (``LocalServer``, ``LocalCluster``) or use the in-memory backend; none
-touches a server it did not start.
+servers (``LocalServer``, ``LocalCluster``, ``LocalSentinel``) or use the
+in-memory backend; none touches a server it did not start.
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ def _run_example_tests(namespace: dict[str, object]) -> None:
 
 def _stop_servers(namespace: dict[str, object]) -> None:
     from redis_message_queue.local_cluster import LocalCluster
+    from redis_message_queue.local_sentinel import LocalSentinel
     from redis_message_queue.local_server import LocalServer
 
     for value in namespace.values():
-        if isinstance(value, LocalServer | LocalCluster):
+        if isinstance(value, LocalServer | LocalCluster | LocalSentinel):
             value.stop()
